@@ -1,0 +1,54 @@
+// What a request handler uses to answer: a complete response or a stream.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "veil/net/http_types.h"
+
+namespace veil::net {
+
+// Handlers run on a worker thread (never on the I/O threads) and may block.
+// All methods are thread-safe. A writer answers exactly one request: after a
+// response is complete (or failed) further calls return false.
+class ResponseWriter {
+ public:
+  virtual ~ResponseWriter() = default;
+
+  // A complete response with Content-Length. Blocks until the bytes are handed
+  // to the socket. Returns false if the client is gone (or a response was
+  // already started). Body bytes are written exactly. `extra` names should be
+  // lower-case; Content-Length/Transfer-Encoding/Connection in it are ignored,
+  // and fields containing CR or LF are dropped.
+  virtual bool send(int status, std::string_view content_type, std::string body,
+                    const Headers& extra = {}) = 0;
+
+  // Starts a streamed response (Transfer-Encoding: chunked; for SSE,
+  // content_type "text/event-stream", plus Cache-Control: no-cache). For an
+  // HTTP/1.0 client the body is sent raw and the connection closed at the end.
+  virtual bool begin_stream(int status, std::string_view content_type, const Headers& extra = {}) = 0;
+
+  // Writes one piece of the body as one chunk; blocks until handed to the
+  // socket (backpressure: waits while the socket is slow, but gives up and
+  // returns false when the client is gone or the write times out). Exact bytes.
+  // An empty `data` writes nothing and returns client_connected().
+  virtual bool write(std::string_view data) = 0;
+
+  // Final zero-length chunk. True when the whole stream was delivered to the
+  // socket and the client is still connected.
+  virtual bool end_stream() = 0;
+
+  virtual bool client_connected() const = 0;
+
+  // True once send() or end_stream() completed successfully.
+  virtual bool completed() const = 0;
+};
+
+// If a handler returns without responding, the server sends 500 with
+// {"error":{"message":"internal error","type":"server_error","param":null,"code":null}};
+// if it throws, the same, and only the exception type is logged. A handler that
+// returns mid-stream gets its connection closed (the client sees a truncated body).
+using HttpHandler = std::function<void(const HttpRequest&, ResponseWriter&)>;
+
+}  // namespace veil::net
