@@ -35,6 +35,9 @@ endfunction()
 # veil_test(NAME SOURCES ... DEPS ...): one gtest binary per library, registered with ctest.
 function(veil_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  if(NOT ARG_SOURCES)  # a test folder whose tests have not been written yet
+    return()
+  endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} veil_testsupport GTest::gtest GTest::gtest_main)
   # One ctest entry per binary keeps ctest overhead low; gtest prints the cases.
