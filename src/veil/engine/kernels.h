@@ -1,0 +1,62 @@
+// Dot-product and matrix kernels, compiled once per instruction set (generic, AVX2, AVX-512) from
+// kernels_impl.inc and chosen at run time.
+//
+// Weights stay in their GGUF block format. Activations are converted once per matmul into the
+// weight type's partner format, as ggml does (this is what makes results match llama.cpp):
+// F32 -> F32, F16 -> F16, BF16 -> BF16, Q8_0/Q4_0 -> Q8_0, Q4_K/Q5_K/Q6_K -> Q8_K.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "veil/engine/gguf.h"
+
+namespace veil::engine {
+
+enum class ActType { f32, f16, bf16, q8_0, q8_k };
+
+enum class Isa { generic, avx2, avx512 };
+
+// The partner activation format of a weight type.
+ActType act_type_for(TensorType weight_type);
+size_t act_row_bytes(ActType, int64_t n);
+// Converts one activation row of n floats.
+void quantize_activation(ActType, const float* x, void* out, int64_t n);
+// True for the weight types the matmul kernels handle.
+bool matmul_supported(TensorType weight_type);
+
+// The best instruction set this CPU supports (VEIL_ENGINE_ISA=generic|avx2|avx512 lowers it).
+Isa best_isa();
+bool isa_supported(Isa);
+const char* isa_name(Isa);
+
+// One matmul slice: y[t * y_stride + r] = dot(W row r, activation row t) for rows [r0, r1) and
+// tokens [0, n_tok).
+struct MatmulArgs {
+  TensorType wtype;
+  const uint8_t* w;
+  size_t w_row_bytes;
+  int64_t n;  // elements per row
+  const uint8_t* act;
+  size_t act_row_bytes;
+  int n_tok;
+  float* y;
+  size_t y_stride;
+};
+
+struct KernelTable {
+  void (*mul_rows)(const MatmulArgs&, int64_t r0, int64_t r1);
+  // One weight row against one activation row (tests).
+  float (*dot)(TensorType, const void* w, const void* act, int64_t n);
+  // Attention helpers: q·k with k in F32 or F16 (q given in the same format as k).
+  float (*dot_f32)(const float* a, const float* b, int64_t n);
+  float (*dot_f16)(const uint16_t* a, const uint16_t* b, int64_t n);
+  // out[i] += p * v[i]
+  void (*axpy_f32)(float* out, float p, const float* v, int64_t n);
+  void (*axpy_f16)(float* out, float p, const uint16_t* v, int64_t n);
+};
+
+const KernelTable& kernels(Isa);
+inline const KernelTable& kernels() { return kernels(best_isa()); }
+
+}  // namespace veil::engine
