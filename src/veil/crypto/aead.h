@@ -13,9 +13,12 @@
 namespace veil::crypto {
 
 inline constexpr size_t kAeadTagSize = 16;
+inline constexpr size_t kAesGcmMaxNonceSize = 128;
 
 // AES-GCM (NIST SP 800-38D) via OpenSSL. key: 16, 24 or 32 bytes.
-// nonce: any length >= 1 (12 is the standard; others go through GHASH).
+// nonce: 1..kAesGcmMaxNonceSize bytes (12 is the standard; other lengths go
+// through GHASH, SP 800-38D §7.1). Longer nonces are "crypto.bad_nonce":
+// OpenSSL's GCM keeps at most 128 IV bytes.
 Result<Bytes> aes_gcm_seal(ByteView key, ByteView nonce, ByteView aad, ByteView plaintext);
 Result<Bytes> aes_gcm_open(ByteView key, ByteView nonce, ByteView aad, ByteView ciphertext_and_tag);
 
