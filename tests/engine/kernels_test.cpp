@@ -1,0 +1,224 @@
+// Every kernel (each instruction set this CPU has) against a plain reference written here: the block
+// formats decoded with simple loops from ggml's layout description, dot products in double.
+#include "veil/engine/kernels.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "veil/engine/half.h"
+#include "veil/engine/quant.h"
+
+namespace veil::engine {
+namespace {
+
+double h(const uint8_t* p) { return f16_to_f32(uint16_t(p[0] | (p[1] << 8))); }
+
+// Reference decoders over raw bytes (offsets from ggml-common.h).
+std::vector<double> decode(TensorType t, const uint8_t* p, int n) {
+  std::vector<double> out(static_cast<size_t>(n));
+  switch (t) {
+    case TensorType::f32:
+      for (int i = 0; i < n; ++i) { float f; std::memcpy(&f, p + 4 * i, 4); out[i] = f; }
+      break;
+    case TensorType::f16:
+      for (int i = 0; i < n; ++i) out[i] = h(p + 2 * i);
+      break;
+    case TensorType::bf16:
+      for (int i = 0; i < n; ++i) out[i] = bf16_to_f32(uint16_t(p[2 * i] | (p[2 * i + 1] << 8)));
+      break;
+    case TensorType::q8_0:  // {f16 d; i8 q[32]}
+      for (int b = 0; b < n / 32; ++b, p += 34)
+        for (int j = 0; j < 32; ++j) out[32 * b + j] = h(p) * int8_t(p[2 + j]);
+      break;
+    case TensorType::q4_0:  // {f16 d; u8 q[16]}: element j = low nibble of q[j], j+16 = high nibble
+      for (int b = 0; b < n / 32; ++b, p += 18)
+        for (int j = 0; j < 16; ++j) {
+          out[32 * b + j] = h(p) * ((p[2 + j] & 15) - 8);
+          out[32 * b + j + 16] = h(p) * ((p[2 + j] >> 4) - 8);
+        }
+      break;
+    case TensorType::q4_k:
+    case TensorType::q5_k: {  // {f16 d; f16 dmin; u8 scales[12]; [u8 qh[32];] u8 qs[128]}
+      bool five = t == TensorType::q5_k;
+      for (int b = 0; b < n / 256; ++b, p += five ? 176 : 144) {
+        const uint8_t* s = p + 4;
+        const uint8_t* qh = p + 16;
+        const uint8_t* qs = p + (five ? 48 : 16);
+        for (int sub = 0; sub < 8; ++sub) {
+          int sc, m;
+          if (sub < 4) { sc = s[sub] & 63; m = s[sub + 4] & 63; }
+          else { sc = (s[sub + 4] & 15) | ((s[sub - 4] >> 6) << 4); m = (s[sub + 4] >> 4) | ((s[sub] >> 6) << 4); }
+          for (int l = 0; l < 32; ++l) {
+            int byte = qs[32 * (sub / 2) + l];
+            int q = sub % 2 == 0 ? (byte & 15) : (byte >> 4);
+            if (five && (qh[l] >> sub) & 1) q += 16;
+            out[256 * b + 32 * sub + l] = h(p) * sc * q - h(p + 2) * m;
+          }
+        }
+      }
+      break;
+    }
+    case TensorType::q6_k:  // {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}
+      for (int b = 0; b < n / 256; ++b, p += 210) {
+        for (int e = 0; e < 256; ++e) {
+          int half = e / 128, r = e % 128, quarter = r / 32, l = r % 32;
+          int lo_byte = p[64 * half + l + (quarter % 2) * 32];
+          int lo = quarter < 2 ? (lo_byte & 15) : (lo_byte >> 4);
+          int hi = (p[128 + 32 * half + l] >> (2 * quarter)) & 3;
+          out[256 * b + e] = h(p + 208) * int8_t(p[192 + e / 16]) * ((lo | (hi << 4)) - 32);
+        }
+      }
+      break;
+    default: ADD_FAILURE() << "no reference decoder";
+  }
+  return out;
+}
+
+std::vector<double> decode_act(ActType a, const uint8_t* p, int n) {
+  switch (a) {
+    case ActType::f32: return decode(TensorType::f32, p, n);
+    case ActType::f16: return decode(TensorType::f16, p, n);
+    case ActType::bf16: return decode(TensorType::bf16, p, n);
+    case ActType::q8_0: return decode(TensorType::q8_0, p, n);
+    case ActType::q8_k: {  // {f32 d; i8 q[256]; i16 bsums[16]}
+      std::vector<double> out(static_cast<size_t>(n));
+      for (int b = 0; b < n / 256; ++b, p += 292) {
+        float d; std::memcpy(&d, p, 4);
+        for (int j = 0; j < 256; ++j) out[256 * b + j] = double(d) * int8_t(p[4 + j]);
+        for (int g = 0; g < 16; ++g) {
+          int s = 0;
+          for (int j = 0; j < 16; ++j) s += int8_t(p[4 + 16 * g + j]);
+          int16_t stored; std::memcpy(&stored, p + 260 + 2 * g, 2);
+          EXPECT_EQ(s, stored);
+        }
+      }
+      return out;
+    }
+  }
+  return {};
+}
+
+const TensorType kTypes[] = {TensorType::f32, TensorType::f16, TensorType::bf16, TensorType::q8_0,
+                             TensorType::q4_0, TensorType::q4_k, TensorType::q5_k, TensorType::q6_k};
+
+std::vector<float> randn(int n, std::mt19937& rng, float scale = 1.f) {
+  std::normal_distribution<float> d(0.f, scale);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+TEST(Kernels, QuantizedWeightsDecodeCloseToSource) {
+  std::mt19937 rng(1);
+  const int n = 1024;
+  auto x = randn(n, rng);
+  // Max error relative to the block range each format can represent.
+  for (TensorType t : kTypes) {
+    Bytes q(row_bytes(t, n));
+    quantize_row(t, x.data(), q.data(), n);
+    auto ref = decode(t, q.data(), n);
+    std::vector<float> ours(n);
+    dequantize_row(t, q.data(), ours.data(), n);
+    double max_err = 0;
+    for (int i = 0; i < n; ++i) {
+      EXPECT_NEAR(ours[i], ref[i], 1e-6 * (1 + std::fabs(ref[i]))) << tensor_type_name(t) << " " << i;
+      max_err = std::max(max_err, std::fabs(ref[i] - x[i]));
+    }
+    double tol = t == TensorType::f32 ? 0 : t == TensorType::f16 ? 2e-3 : t == TensorType::bf16 ? 2e-2
+               : t == TensorType::q8_0 ? 0.02 : t == TensorType::q6_k ? 0.1 : t == TensorType::q5_k ? 0.2 : 0.45;
+    EXPECT_LE(max_err, tol) << tensor_type_name(t);
+  }
+}
+
+TEST(Kernels, DotAndMatmulMatchReferenceOnEveryIsa) {
+  std::mt19937 rng(2);
+  const int n = 512, rows = 7, toks = 6;
+  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512}) {
+    if (!isa_supported(isa)) continue;
+    const KernelTable& k = kernels(isa);
+    for (TensorType t : kTypes) {
+      SCOPED_TRACE(std::string(isa_name(isa)) + " " + tensor_type_name(t));
+      ActType at = act_type_for(t);
+      size_t wrb = row_bytes(t, n), arb = act_row_bytes(at, n);
+      Bytes w(wrb * rows), a(arb * toks);
+      for (int r = 0; r < rows; ++r) quantize_row(t, randn(n, rng).data(), w.data() + r * wrb, n);
+      for (int i = 0; i < toks; ++i) quantize_activation(at, randn(n, rng, 3.f).data(), a.data() + i * arb, n);
+      std::vector<float> y(size_t(rows * toks), -1.f);
+      MatmulArgs m{t, w.data(), wrb, n, a.data(), arb, toks, y.data(), size_t(rows)};
+      k.mul_rows(m, 0, 3);
+      k.mul_rows(m, 3, rows);
+      for (int r = 0; r < rows; ++r) {
+        auto wr = decode(t, w.data() + r * wrb, n);
+        for (int i = 0; i < toks; ++i) {
+          auto ar = decode_act(at, a.data() + i * arb, n);
+          double ref = 0, mag = 0;
+          for (int j = 0; j < n; ++j) {
+            ref += wr[j] * ar[j];
+            mag += std::fabs(wr[j] * ar[j]);
+          }
+          // Float accumulation of exact per-block sums: error well below 1e-5 of the magnitude.
+          EXPECT_NEAR(y[size_t(i * rows + r)], ref, 1e-5 * mag + 1e-6) << "row " << r << " tok " << i;
+          EXPECT_NEAR(k.dot(t, w.data() + r * wrb, a.data() + i * arb, n), ref, 1e-5 * mag + 1e-6);
+        }
+      }
+    }
+  }
+}
+
+TEST(Kernels, ActivationQuantizationMatchesGgmlRules) {
+  std::mt19937 rng(3);
+  auto x = randn(256, rng);
+  x[17] = -5.f;  // largest magnitude, negative
+  Bytes q8k(act_row_bytes(ActType::q8_k, 256));
+  quantize_activation(ActType::q8_k, x.data(), q8k.data(), 256);
+  EXPECT_EQ(int8_t(q8k[4 + 17]), -127);  // iscale = -127/max keeps the sign
+  Bytes q80(act_row_bytes(ActType::q8_0, 256));
+  quantize_activation(ActType::q8_0, x.data(), q80.data(), 256);
+  EXPECT_EQ(int8_t(q80[2 + 17]), -127);
+  auto back = decode(TensorType::q8_0, q80.data(), 256);
+  for (int i = 0; i < 256; ++i) EXPECT_NEAR(back[i], x[i], 5.0 / 127 * 0.51 + 1e-3);
+}
+
+TEST(Kernels, AttentionHelpers) {
+  std::mt19937 rng(4);
+  auto a = randn(100, rng), b = randn(100, rng);
+  std::vector<uint16_t> ah(100), bh(100);
+  double ref = 0, ref16 = 0;
+  for (int i = 0; i < 100; ++i) {
+    ah[i] = f32_to_f16(a[i]);
+    bh[i] = f32_to_f16(b[i]);
+    ref += double(a[i]) * b[i];
+    ref16 += double(f16_to_f32(ah[i])) * f16_to_f32(bh[i]);
+  }
+  for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512}) {
+    if (!isa_supported(isa)) continue;
+    const KernelTable& k = kernels(isa);
+    EXPECT_NEAR(k.dot_f32(a.data(), b.data(), 100), ref, 1e-4);
+    EXPECT_NEAR(k.dot_f16(ah.data(), bh.data(), 100), ref16, 1e-4);
+    std::vector<float> out(100, 1.f), out16(100, 1.f);
+    k.axpy_f32(out.data(), 0.5f, a.data(), 100);
+    k.axpy_f16(out16.data(), 0.5f, ah.data(), 100);
+    for (int i = 0; i < 100; ++i) {
+      EXPECT_FLOAT_EQ(out[i], 1.f + 0.5f * a[i]);
+      EXPECT_FLOAT_EQ(out16[i], 1.f + 0.5f * f16_to_f32(ah[i]));
+    }
+  }
+}
+
+TEST(Kernels, HalfConversionsRoundToNearestEven) {
+  EXPECT_EQ(f32_to_f16(1.0f), 0x3c00);
+  EXPECT_EQ(f32_to_f16(65504.f), 0x7bff);
+  EXPECT_EQ(f32_to_f16(1e6f), 0x7c00);
+  EXPECT_EQ(f32_to_f16(std::ldexp(1.f, -24)), 0x0001);
+  EXPECT_EQ(f32_to_f16(1.0f + std::ldexp(1.f, -11)), 0x3c00);       // tie -> even
+  EXPECT_EQ(f32_to_f16(1.0f + 3 * std::ldexp(1.f, -11)), 0x3c02);   // tie -> even (up)
+  for (uint32_t u = 0; u < 0x7c00; u += 7) EXPECT_EQ(f32_to_f16(f16_to_f32(uint16_t(u))), u);
+  EXPECT_EQ(f32_to_bf16(1.0f), 0x3f80);
+}
+
+}  // namespace
+}  // namespace veil::engine
