@@ -1,0 +1,991 @@
+// HTTP/1.1 server: one Session per connection on its own strand (the shape of
+// Beast's example/http/server/async-ssl and advanced/server), requests parsed
+// by RequestReader, handlers run on a WorkerPool and answer through a
+// SessionWriter that hands bytes to the strand and waits for the socket.
+#include "veil/net/http_server.h"
+
+#include <openssl/ssl.h>
+#include <time.h>
+
+#include <atomic>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <typeinfo>
+#include <unordered_map>
+
+#include "veil/base/log.h"
+#include "veil/net/request_reader.h"
+#include "veil/net/worker_pool.h"
+
+namespace veil::net {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = boost::asio::ip::tcp;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr size_t kReadChunk = 16 * 1024;
+// Bodies up to this size are copied behind the head so that a small response
+// leaves in one TLS record and one syscall.
+constexpr size_t kCoalesceBody = 16 * 1024;
+// While a handler runs, the connection keeps reading (to notice a vanished
+// client and to buffer pipelined requests) up to this many bytes.
+constexpr size_t kMaxBufferedWhileBusy = 64 * 1024;
+constexpr auto kLingerTimeout = std::chrono::seconds(2);
+
+// RFC 9110 §6.6.1 Date, cached per second per thread.
+std::string_view http_date() {
+  thread_local time_t cached_second = 0;
+  thread_local char buf[40] = {0};
+  thread_local size_t len = 0;
+  time_t now = ::time(nullptr);
+  if (now != cached_second) {
+    struct tm tm_utc;
+    gmtime_r(&now, &tm_utc);
+    len = strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm_utc);
+    cached_second = now;
+  }
+  return std::string_view(buf, len);
+}
+
+void append_number(std::string& out, uint64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, r.ptr);
+}
+
+void append_hex(std::string& out, uint64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, 16);
+  out.append(buf, r.ptr);
+}
+
+bool field_is_safe(std::string_view s) {
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  }
+  return true;
+}
+
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// Header names that framing owns: a handler cannot set them.
+bool reserved_field(std::string_view name) {
+  return iequals_ascii(name, "content-length") || iequals_ascii(name, "transfer-encoding") ||
+         iequals_ascii(name, "connection") || iequals_ascii(name, "date") || iequals_ascii(name, "server");
+}
+
+// A path for logs: printable ASCII only, bounded.
+std::string loggable_path(std::string_view path) {
+  std::string out;
+  const size_t n = std::min<size_t>(path.size(), 96);
+  out.reserve(n + 3);
+  for (size_t i = 0; i < n; ++i) {
+    const char c = path[i];
+    out.push_back(c >= 0x21 && c <= 0x7e ? c : '?');
+  }
+  if (path.size() > n) out += "...";
+  return out;
+}
+
+std::string endpoint_string(const tcp::endpoint& ep) {
+  const auto addr = ep.address();
+  std::string out = addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string();
+  out += ':';
+  out += std::to_string(ep.port());
+  return out;
+}
+
+int alpn_select(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void*) {
+  static const unsigned char kProtocols[] = "\x08http/1.1";
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, kProtocols, sizeof(kProtocols) - 1, in, inlen) ==
+      OPENSSL_NPN_NEGOTIATED) {
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  return SSL_TLSEXT_ERR_NOACK;  // no ALPN agreement: carry on as HTTP/1.1
+}
+
+Result<std::unique_ptr<ssl::context>> make_tls_context(const TlsServerConfig& cfg) {
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::no_compression |
+                   ssl::context::single_dh_use);
+  SSL_CTX* h = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(h, TLS1_2_VERSION);
+  SSL_CTX_set_options(h, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  // TLS 1.2 suites: forward-secret AEAD only (TLS 1.3 suites are AEAD by definition).
+  if (SSL_CTX_set_cipher_list(h, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) {
+    return make_error("net.tls_config", "cipher list rejected");
+  }
+  error_code ec;
+  ctx->use_certificate_chain(asio::buffer(cfg.cert_pem), ec);
+  if (ec) return make_error("net.tls_config", "certificate chain rejected");
+  ctx->use_private_key(asio::buffer(cfg.key_pem), ssl::context::pem, ec);
+  if (ec) return make_error("net.tls_config", "private key rejected");
+  if (SSL_CTX_check_private_key(h) != 1) return make_error("net.tls_config", "key does not match certificate");
+  SSL_CTX_set_alpn_select_cb(h, alpn_select, nullptr);
+  return ctx;
+}
+
+struct WriteOp {
+  enum class After { nothing, response_complete, close };
+  std::string head;
+  std::string body;
+  After after = After::nothing;
+  std::function<void(bool ok)> done;  // runs on the session strand, exactly once
+};
+
+class Session;
+
+}  // namespace
+
+struct HttpServer::Impl {
+  HttpServerOptions opt;
+  HttpHandler handler;
+  asio::io_context ioc;
+  std::unique_ptr<ssl::context> tls;
+  tcp::acceptor acceptor;
+  asio::steady_timer accept_retry;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::thread> io_threads;
+  WorkerPool pool;
+  uint16_t port = 0;
+
+  std::atomic<uint64_t> next_request_id{0};
+  std::atomic<uint64_t> next_session_id{0};
+  std::atomic<bool> stopping{false};
+  std::atomic<size_t> active{0};
+  std::mutex stop_mu;  // serializes stop()
+  bool stopped = false;
+
+  std::mutex mu;  // guards sessions, per_address
+  std::condition_variable sessions_cv;
+  std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions;
+  std::unordered_map<std::string, size_t> per_address;
+
+  Impl(HttpServerOptions o, HttpHandler h)
+      : opt(std::move(o)),
+        handler(std::move(h)),
+        ioc(static_cast<int>(std::max(1u, opt.io_threads))),
+        acceptor(asio::make_strand(ioc)),
+        accept_retry(acceptor.get_executor()),
+        pool(opt.max_handler_threads) {}
+
+  void do_accept();
+  void on_accept(error_code ec, tcp::socket sock);
+  void session_closed(uint64_t id, const std::string& address_key);
+};
+
+namespace {
+
+class SessionWriter;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  enum class Phase { handshake, idle, header, body, handling, closing, closed };
+
+  Session(HttpServer::Impl& srv, tcp::socket sock, uint64_t id, std::string remote, std::string address_key)
+      : srv_(srv),
+        executor_(sock.get_executor()),
+        sock_(std::move(sock)),
+        read_timer_(executor_),
+        write_timer_(executor_),
+        id_(id),
+        remote_(std::move(remote)),
+        address_key_(std::move(address_key)),
+        reader_(RequestLimits{srv.opt.max_header_bytes, srv.opt.max_body_bytes}),
+        scratch_(new char[kReadChunk]) {
+    if (srv_.tls) tls_.emplace(std::move(sock_), *srv_.tls);
+  }
+
+  const asio::any_io_executor& executor() const { return executor_; }
+  bool closed() const { return closed_flag_.load(std::memory_order_acquire); }
+  uint64_t id() const { return id_; }
+  HttpServer::Impl& server() { return srv_; }
+
+  void start() {
+    if (tls_) {
+      phase_ = Phase::handshake;
+      arm_read_timer(srv_.opt.header_timeout);
+      tls_->async_handshake(ssl::stream_base::server, [self = shared_from_this()](error_code ec) {
+        if (self->closed_) return;
+        if (ec) {
+          log::debug("net: connection {} TLS handshake failed", self->id_);
+          return self->close();
+        }
+        self->begin_request(true);
+      });
+    } else {
+      begin_request(true);
+    }
+  }
+
+  // Server stop: idle connections close now; busy ones after their response.
+  void on_stop() {
+    if (closed_) return;
+    if (phase_ == Phase::idle || phase_ == Phase::handshake) close();
+  }
+
+  void close();
+  void enqueue_write(std::shared_ptr<WriteOp> op);
+  // A streamed response that its handler abandoned: the body cannot be completed.
+  void abort_response() {
+    if (closed_) return;
+    log::debug("net: connection {} response abandoned mid-stream", id_);
+    close();
+  }
+
+ private:
+  friend class SessionWriter;
+
+  tcp::socket& lowest() { return tls_ ? tls_->next_layer() : sock_; }
+
+  template <typename Handler>
+  void async_read_some(asio::mutable_buffer buf, Handler&& h) {
+    if (tls_) {
+      tls_->async_read_some(buf, std::forward<Handler>(h));
+    } else {
+      sock_.async_read_some(buf, std::forward<Handler>(h));
+    }
+  }
+
+  template <typename Buffers, typename Handler>
+  void async_write_all(const Buffers& bufs, Handler&& h) {
+    if (tls_) {
+      asio::async_write(*tls_, bufs, std::forward<Handler>(h));
+    } else {
+      asio::async_write(sock_, bufs, std::forward<Handler>(h));
+    }
+  }
+
+  void arm_read_timer(std::chrono::steady_clock::duration d) {
+    const uint64_t gen = ++read_timer_gen_;
+    read_timer_.expires_after(d);
+    read_timer_.async_wait([self = shared_from_this(), gen](error_code ec) {
+      if (ec || gen != self->read_timer_gen_ || self->closed_) return;
+      self->on_read_timeout();
+    });
+  }
+  void disarm_read_timer() {
+    ++read_timer_gen_;
+    read_timer_.cancel();
+  }
+
+  void on_read_timeout() {
+    switch (phase_) {
+      case Phase::header:
+      case Phase::body:
+        log::debug("net: connection {} request timed out ({})", id_, phase_ == Phase::header ? "head" : "body");
+        break;
+      default:
+        break;
+    }
+    close();
+  }
+
+  void begin_request(bool first) {
+    reader_.reset();
+    phase_ = Phase::idle;
+    if (srv_.stopping.load() && in_off_ == in_.size()) return close();
+    // A new connection must deliver its first head within header_timeout; a
+    // kept-alive one may idle for idle_timeout before starting the next.
+    arm_read_timer(first ? srv_.opt.header_timeout : srv_.opt.idle_timeout);
+    if (in_off_ < in_.size()) parse_input({});
+    if (!closed_) ensure_reading();
+  }
+
+  void ensure_reading() {
+    if (reading_ || closed_ || peer_eof_ || phase_ == Phase::handshake) return;
+    if (phase_ == Phase::handling && in_.size() - in_off_ > kMaxBufferedWhileBusy) return;
+    reading_ = true;
+    async_read_some(asio::buffer(scratch_.get(), kReadChunk),
+                    [self = shared_from_this()](error_code ec, size_t n) { self->on_read(ec, n); });
+  }
+
+  void on_read(error_code ec, size_t n) {
+    reading_ = false;
+    if (closed_) return;
+    if (ec) {
+      peer_eof_ = true;
+      if (phase_ == Phase::handling) {
+        mark_writer_peer_gone();
+        // A reset connection cannot take the response; a half-closed one (EOF) still might.
+        if (ec != asio::error::eof && ec != ssl::error::stream_truncated) close();
+        return;
+      }
+      return close();
+    }
+    std::string_view fresh(scratch_.get(), n);
+    switch (phase_) {
+      case Phase::idle:
+      case Phase::header:
+      case Phase::body:
+        parse_input(fresh);
+        break;
+      case Phase::closing:
+        break;  // lingering close: discard
+      default:
+        in_.append(fresh);  // pipelined bytes wait for their turn
+        break;
+    }
+    ensure_reading();
+  }
+
+  void parse_input(std::string_view fresh) {
+    const bool use_buffer = in_off_ < in_.size();
+    std::string_view avail;
+    if (use_buffer) {
+      in_.append(fresh);
+      avail = std::string_view(in_).substr(in_off_);
+    } else {
+      avail = fresh;
+    }
+    size_t used = 0;
+    bool more = true;
+    while (more && !closed_) {
+      if (phase_ == Phase::idle) {
+        if (used == avail.size()) break;
+        phase_ = Phase::header;
+        arm_read_timer(srv_.opt.header_timeout);
+      }
+      used += reader_.feed(avail.substr(used));
+      switch (reader_.state()) {
+        case RequestReader::State::need_more:
+          more = false;
+          break;
+        case RequestReader::State::header_ready:
+          // RFC 9110 §10.1.1: send 100 Continue only when the body is not already on its way.
+          if (reader_.expects_continue() && used == avail.size()) {
+            auto op = std::make_shared<WriteOp>();
+            op->head = "HTTP/1.1 100 Continue\r\n\r\n";
+            op->done = [](bool) {};
+            enqueue_write(std::move(op));
+          }
+          reader_.continue_body();
+          phase_ = Phase::body;
+          arm_read_timer(srv_.opt.body_timeout);
+          break;
+        case RequestReader::State::failed:
+          respond_error(reader_.error_status(), reader_.error_message());
+          more = false;
+          break;
+        case RequestReader::State::done:
+          dispatch();
+          more = false;
+          break;
+      }
+    }
+    if (use_buffer) {
+      in_off_ += used;
+    } else if (used < avail.size()) {
+      in_.assign(avail.substr(used));
+      in_off_ = 0;
+    }
+    if (in_off_ == in_.size()) {
+      in_.clear();
+      in_off_ = 0;
+    } else if (in_off_ > kReadChunk) {
+      in_.erase(0, in_off_);
+      in_off_ = 0;
+    }
+  }
+
+  void respond_error(int status, std::string_view message) {
+    phase_ = Phase::handling;
+    disarm_read_timer();
+    log::debug("net: connection {} rejected request: {}", id_, status);
+    auto op = std::make_shared<WriteOp>();
+    const std::string body =
+        openai_error_json(message, status >= 500 ? "server_error" : "invalid_request_error");
+    op->head = "HTTP/1.1 ";
+    append_number(op->head, static_cast<uint64_t>(status));
+    op->head += ' ';
+    op->head += status_reason(status);
+    op->head += "\r\nServer: ";
+    op->head += srv_.opt.server_header;
+    op->head += "\r\nDate: ";
+    op->head += http_date();
+    op->head += "\r\nContent-Type: application/json\r\nContent-Length: ";
+    append_number(op->head, body.size());
+    op->head += "\r\nConnection: close\r\n\r\n";
+    op->head += body;
+    op->after = WriteOp::After::close;
+    op->done = [](bool) {};
+    enqueue_write(std::move(op));
+  }
+
+  void dispatch();
+  void do_write_next();
+  void on_write_done(error_code ec);
+  void response_complete();
+  void graceful_close();
+  void mark_writer_peer_gone();
+
+  HttpServer::Impl& srv_;
+  asio::any_io_executor executor_;
+  tcp::socket sock_;
+  std::optional<ssl::stream<tcp::socket>> tls_;
+  asio::steady_timer read_timer_;
+  asio::steady_timer write_timer_;
+  uint64_t read_timer_gen_ = 0;
+  uint64_t write_timer_gen_ = 0;
+  const uint64_t id_;
+  const std::string remote_;
+  const std::string address_key_;
+  RequestReader reader_;
+  std::unique_ptr<char[]> scratch_;
+  std::string in_;  // received bytes not yet parsed, from in_off_
+  size_t in_off_ = 0;
+  Phase phase_ = Phase::idle;
+  bool reading_ = false;
+  bool peer_eof_ = false;
+  bool closed_ = false;
+  std::atomic<bool> closed_flag_{false};
+  bool writing_ = false;
+  std::deque<std::shared_ptr<WriteOp>> write_q_;
+  bool keep_alive_ = false;
+  std::shared_ptr<SessionWriter> writer_;  // the current request's; cleared when its response completes
+  Clock::time_point request_start_{};
+  std::string log_method_;
+  std::string log_path_;
+  int log_status_ = 0;
+  uint64_t log_bytes_ = 0;
+  uint64_t log_request_id_ = 0;
+};
+
+class SessionWriter final : public ResponseWriter, public std::enable_shared_from_this<SessionWriter> {
+ public:
+  SessionWriter(std::shared_ptr<Session> session, uint64_t request_id, int version, bool head_only, bool keep_alive)
+      : session_(std::move(session)),
+        request_id_(request_id),
+        chunked_(version >= 11),
+        head_only_(head_only),
+        keep_alive_(keep_alive) {}
+
+  bool send(int status, std::string_view content_type, std::string body, const Headers& extra) override {
+    std::lock_guard call(call_mu_);
+    return send_locked(status, content_type, std::move(body), extra);
+  }
+
+  bool begin_stream(int status, std::string_view content_type, const Headers& extra) override {
+    std::lock_guard call(call_mu_);
+    if (state_ != State::fresh) return false;
+    if (!chunked_) keep_alive_ = false;  // HTTP/1.0: the end of the body is the close
+    std::string head = make_head(status, content_type, extra, std::nullopt);
+    if (content_type == "text/event-stream" && !has_field(extra, "cache-control")) {
+      head.insert(head.size() - 2, "Cache-Control: no-cache\r\n");
+    }
+    state_ = State::streaming;
+    status_ = status;
+    if (!submit(std::move(head), {}, WriteOp::After::nothing)) {
+      state_ = State::failed;
+      return false;
+    }
+    return true;
+  }
+
+  bool write(std::string_view data) override {
+    std::lock_guard call(call_mu_);
+    if (state_ != State::streaming) return false;
+    if (peer_gone_.load()) {
+      state_ = State::failed;
+      session_abort();
+      return false;
+    }
+    if (data.empty()) return client_connected();
+    if (head_only_) return true;
+    std::string piece;
+    if (chunked_) {
+      // RFC 9112 §7.1: chunk-size CRLF chunk-data CRLF.
+      piece.reserve(data.size() + 20);
+      append_hex(piece, data.size());
+      piece += "\r\n";
+      piece.append(data);
+      piece += "\r\n";
+    } else {
+      piece.assign(data);
+    }
+    body_bytes_ += data.size();
+    if (!submit(std::move(piece), {}, WriteOp::After::nothing)) {
+      state_ = State::failed;
+      return false;
+    }
+    return true;
+  }
+
+  bool end_stream() override {
+    std::lock_guard call(call_mu_);
+    if (state_ != State::streaming) return false;
+    std::string last = (chunked_ && !head_only_) ? "0\r\n\r\n" : "";
+    if (!submit(std::move(last), {}, WriteOp::After::response_complete)) {
+      state_ = State::failed;
+      return false;
+    }
+    state_ = State::complete;
+    completed_.store(true);
+    return !peer_gone_.load();
+  }
+
+  bool client_connected() const override {
+    return !peer_gone_.load() && !failed_.load() && !session_->closed();
+  }
+
+  bool completed() const override { return completed_.load(); }
+
+  void mark_peer_gone() { peer_gone_.store(true); }
+
+  // After the handler returned (or threw).
+  void finish_after_handler() {
+    std::lock_guard call(call_mu_);
+    if (state_ == State::fresh) {
+      send_locked(500, "application/json", openai_error_json("internal error", "server_error"), {});
+    } else if (state_ == State::streaming) {
+      state_ = State::failed;
+      session_abort();
+    }
+  }
+
+  int status() const { return status_; }
+  uint64_t body_bytes() const { return body_bytes_; }
+  bool keep_alive() const { return keep_alive_; }
+
+ private:
+  enum class State { fresh, streaming, complete, failed };
+
+  static bool has_field(const Headers& h, std::string_view name) {
+    for (const auto& [n, v] : h) {
+      if (iequals_ascii(n, name)) return true;
+    }
+    return false;
+  }
+
+  bool send_locked(int status, std::string_view content_type, std::string body, const Headers& extra) {
+    if (state_ != State::fresh) return false;
+    if (status < 200 || status > 999) status = 500;
+    const bool no_body = status == 204 || status == 304;
+    std::string head = make_head(status, content_type, extra, no_body ? std::nullopt : std::optional(body.size()));
+    status_ = status;
+    body_bytes_ = body.size();
+    if (no_body || head_only_) {
+      body.clear();
+    } else if (body.size() <= kCoalesceBody) {
+      head += body;
+      body.clear();
+    }
+    const bool ok = submit(std::move(head), std::move(body), WriteOp::After::response_complete);
+    state_ = ok ? State::complete : State::failed;
+    if (ok) completed_.store(true);
+    return ok;
+  }
+
+  std::string make_head(int status, std::string_view content_type, const Headers& extra,
+                        std::optional<size_t> content_length) {
+    if (status < 100 || status > 999) status = 500;
+    std::string head;
+    size_t extra_size = 0;
+    for (const auto& [n, v] : extra) extra_size += n.size() + v.size() + 4;
+    head.reserve(160 + content_type.size() + extra_size);
+    head += "HTTP/1.1 ";
+    append_number(head, static_cast<uint64_t>(status));
+    head += ' ';
+    head += status_reason(status);
+    head += "\r\nServer: ";
+    head += session_->server().opt.server_header;
+    head += "\r\nDate: ";
+    head += http_date();
+    if (!content_type.empty() && field_is_safe(content_type)) {
+      head += "\r\nContent-Type: ";
+      head += content_type;
+    }
+    if (content_length) {
+      head += "\r\nContent-Length: ";
+      append_number(head, *content_length);
+    } else if (chunked_ && status != 204 && status != 304) {
+      head += "\r\nTransfer-Encoding: chunked";
+    }
+    if (!keep_alive_) {
+      head += "\r\nConnection: close";
+    } else if (!chunked_) {
+      head += "\r\nConnection: keep-alive";  // HTTP/1.0 keep-alive must be explicit
+    }
+    head += "\r\n";
+    for (const auto& [name, value] : extra) {
+      if (name.empty() || reserved_field(name) || iequals_ascii(name, "content-type") || !field_is_safe(name) ||
+          !field_is_safe(value) || name.find(':') != std::string::npos || name.find(' ') != std::string::npos) {
+        continue;
+      }
+      head += name;
+      head += ": ";
+      head += value;
+      head += "\r\n";
+    }
+    head += "\r\n";
+    return head;
+  }
+
+  // Hands bytes to the session strand and waits until they are on the socket.
+  bool submit(std::string head, std::string body, WriteOp::After after) {
+    if (session_->closed()) {
+      failed_.store(true);
+      return false;
+    }
+    auto op = std::make_shared<WriteOp>();
+    op->head = std::move(head);
+    op->body = std::move(body);
+    op->after = after;
+    {
+      std::lock_guard lock(mu_);
+      op_done_ = false;
+    }
+    op->done = [self = shared_from_this()](bool ok) {
+      {
+        std::lock_guard lock(self->mu_);
+        self->op_done_ = true;
+        self->op_ok_ = ok;
+      }
+      self->cv_.notify_one();
+    };
+    asio::post(session_->executor(), [s = session_, op = std::move(op)]() mutable { s->enqueue_write(std::move(op)); });
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return op_done_; });
+    if (!op_ok_) failed_.store(true);
+    return op_ok_;
+  }
+
+  void session_abort() {
+    asio::post(session_->executor(), [s = session_] { s->abort_response(); });
+  }
+
+  std::shared_ptr<Session> session_;
+  const uint64_t request_id_;
+  const bool chunked_;
+  const bool head_only_;
+  bool keep_alive_;
+  std::mutex call_mu_;  // one writer call at a time
+  State state_ = State::fresh;
+  int status_ = 0;
+  uint64_t body_bytes_ = 0;
+  std::atomic<bool> completed_{false};
+  std::atomic<bool> failed_{false};
+  std::atomic<bool> peer_gone_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool op_done_ = false;
+  bool op_ok_ = false;
+};
+
+void Session::mark_writer_peer_gone() {
+  if (writer_) writer_->mark_peer_gone();
+}
+
+void Session::dispatch() {
+  phase_ = Phase::handling;
+  disarm_read_timer();
+  HttpRequest request = reader_.take_request();
+  request.id = ++srv_.next_request_id;
+  request.remote_address = remote_;
+  keep_alive_ = reader_.keep_alive() && !srv_.stopping.load();
+  request_start_ = Clock::now();
+  log_request_id_ = request.id;
+  if (log::level() <= log::Level::debug) {
+    log_method_ = loggable_path(request.method);
+    log_path_ = loggable_path(request.path);
+  }
+  auto writer = std::make_shared<SessionWriter>(shared_from_this(), request.id, request.version,
+                                                request.method == "HEAD", keep_alive_);
+  writer_ = writer;
+  HttpServer::Impl* srv = &srv_;
+  const bool queued = srv_.pool.submit([srv, writer = std::move(writer), request = std::move(request)]() mutable {
+    try {
+      srv->handler(request, *writer);
+    } catch (const std::exception& e) {
+      log::warn("net: request {} handler threw {}", request.id, typeid(e).name());
+    } catch (...) {
+      log::warn("net: request {} handler threw a non-exception", request.id);
+    }
+    writer->finish_after_handler();
+  });
+  if (!queued) close();  // the server is shutting down
+}
+
+void Session::enqueue_write(std::shared_ptr<WriteOp> op) {
+  if (closed_) {
+    op->done(false);
+    return;
+  }
+  write_q_.push_back(std::move(op));
+  if (!writing_) do_write_next();
+}
+
+void Session::do_write_next() {
+  while (!write_q_.empty() && !writing_) {
+    if (closed_) {
+      auto op = std::move(write_q_.front());
+      write_q_.pop_front();
+      op->done(false);
+      continue;
+    }
+    auto& op = *write_q_.front();
+    if (op.head.empty() && op.body.empty()) {
+      writing_ = true;
+      on_write_done({});
+      continue;
+    }
+    writing_ = true;
+    const uint64_t gen = ++write_timer_gen_;
+    write_timer_.expires_after(srv_.opt.write_timeout);
+    write_timer_.async_wait([self = shared_from_this(), gen](error_code ec) {
+      if (ec || gen != self->write_timer_gen_ || self->closed_) return;
+      log::debug("net: connection {} write timed out", self->id_);
+      self->close();
+    });
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(op.head), asio::buffer(op.body)};
+    async_write_all(bufs, [self = shared_from_this()](error_code ec, size_t) { self->on_write_done(ec); });
+  }
+}
+
+void Session::on_write_done(error_code ec) {
+  ++write_timer_gen_;
+  write_timer_.cancel();
+  auto op = std::move(write_q_.front());
+  write_q_.pop_front();
+  writing_ = false;
+  const bool ok = !ec && !closed_;
+  op->done(ok);
+  if (!ok) {
+    close();
+  } else if (op->after == WriteOp::After::response_complete) {
+    response_complete();
+  } else if (op->after == WriteOp::After::close) {
+    graceful_close();
+  }
+  if (!writing_) do_write_next();
+}
+
+void Session::response_complete() {
+  if (writer_) {
+    log_status_ = writer_->status();
+    log_bytes_ = writer_->body_bytes();
+    keep_alive_ = keep_alive_ && writer_->keep_alive();
+    writer_.reset();
+  }
+  if (log::level() <= log::Level::debug) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_).count();
+    log::debug("net: request {} {} {} -> {} {}B {}us", log_request_id_, log_method_, log_path_, log_status_,
+               log_bytes_, us);
+  }
+  if (!keep_alive_ || peer_eof_ || srv_.stopping.load()) return graceful_close();
+  begin_request(false);
+}
+
+void Session::graceful_close() {
+  if (closed_ || phase_ == Phase::closing) return;
+  phase_ = Phase::closing;
+  mark_writer_peer_gone();
+  // Half-close and drain what the client still sends, so that unread input
+  // does not turn our close into a reset that destroys the response in flight.
+  error_code ec;
+  lowest().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec || peer_eof_) return close();
+  arm_read_timer(kLingerTimeout);
+  ensure_reading();
+}
+
+void Session::close() {
+  if (closed_) return;
+  closed_ = true;
+  closed_flag_.store(true, std::memory_order_release);
+  phase_ = Phase::closed;
+  ++read_timer_gen_;
+  ++write_timer_gen_;
+  read_timer_.cancel();
+  write_timer_.cancel();
+  error_code ec;
+  lowest().shutdown(tcp::socket::shutdown_both, ec);
+  lowest().close(ec);
+  mark_writer_peer_gone();
+  writer_.reset();
+  if (!writing_) do_write_next();  // fails queued operations
+  srv_.session_closed(id_, address_key_);
+}
+
+}  // namespace
+
+void HttpServer::Impl::do_accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](error_code ec, tcp::socket sock) { on_accept(ec, std::move(sock)); });
+}
+
+void HttpServer::Impl::on_accept(error_code ec, tcp::socket sock) {
+  if (!acceptor.is_open() || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    log::warn("net: accept failed: {}", ec.value());
+    // Out of descriptors or memory: back off instead of spinning on the error.
+    accept_retry.expires_after(std::chrono::milliseconds(50));
+    accept_retry.async_wait([this](error_code wait_ec) {
+      if (!wait_ec && acceptor.is_open()) do_accept();
+    });
+    return;
+  }
+  error_code ep_ec;
+  auto ep = sock.remote_endpoint(ep_ec);
+  if (ep_ec || stopping.load()) {
+    sock.close(ep_ec);
+    return do_accept();
+  }
+  std::string address_key = ep.address().to_string();
+  uint64_t id = ++next_session_id;
+  {
+    std::lock_guard lock(mu);
+    bool refuse = sessions.size() >= opt.max_connections;
+    if (!refuse && opt.max_connections_per_address > 0) {
+      auto it = per_address.find(address_key);
+      refuse = it != per_address.end() && it->second >= opt.max_connections_per_address;
+    }
+    if (refuse) {
+      log::debug("net: connection refused (limit)");
+      error_code ignored;
+      sock.shutdown(tcp::socket::shutdown_both, ignored);
+      sock.close(ignored);
+      do_accept();
+      return;
+    }
+    ++per_address[address_key];
+    active.fetch_add(1);
+    sock.set_option(tcp::no_delay(true), ep_ec);
+    auto session = std::make_shared<Session>(*this, std::move(sock), id, endpoint_string(ep), std::move(address_key));
+    sessions.emplace(id, session);
+    asio::post(session->executor(), [session] { session->start(); });
+  }
+  do_accept();
+}
+
+void HttpServer::Impl::session_closed(uint64_t id, const std::string& address_key) {
+  {
+    std::lock_guard lock(mu);
+    sessions.erase(id);
+    auto it = per_address.find(address_key);
+    if (it != per_address.end() && --it->second == 0) per_address.erase(it);
+    active.fetch_sub(1);
+  }
+  sessions_cv.notify_all();
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { stop(std::chrono::milliseconds(0)); }
+
+uint16_t HttpServer::port() const { return impl_->port; }
+
+size_t HttpServer::active_connections() const { return impl_->active.load(); }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options, HttpHandler handler) {
+  if (!handler) return make_error("net.bad_handler", "no handler");
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
+  const auto& opt = impl->opt;
+  if (opt.tls) {
+    VEIL_ASSIGN_OR_RETURN(impl->tls, make_tls_context(*opt.tls));
+  }
+  error_code ec;
+  tcp::endpoint endpoint;
+  auto address = asio::ip::make_address(opt.host, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(address, opt.port);
+  } else {
+    tcp::resolver resolver(impl->ioc);
+    auto results = resolver.resolve(opt.host, std::to_string(opt.port), tcp::resolver::passive, ec);
+    if (ec || results.empty()) return make_error("net.bad_address", "cannot resolve listen host");
+    endpoint = results.begin()->endpoint();
+  }
+  auto& acc = impl->acceptor;
+  acc.open(endpoint.protocol(), ec);
+  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(endpoint, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return make_error("net.bind", "cannot listen on " + opt.host + ":" + std::to_string(opt.port));
+  impl->port = acc.local_endpoint(ec).port();
+  impl->work.emplace(impl->ioc.get_executor());
+  Impl* raw = impl.get();
+  asio::post(acc.get_executor(), [raw] { raw->do_accept(); });
+  for (unsigned i = 0; i < std::max(1u, opt.io_threads); ++i) {
+    raw->io_threads.emplace_back([raw] { raw->ioc.run(); });
+  }
+  log::info("net: listening on {}:{} ({})", opt.host, impl->port, opt.tls ? "tls" : "plain");
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+void HttpServer::stop(std::chrono::milliseconds drain) {
+  Impl& s = *impl_;
+  std::lock_guard stop_lock(s.stop_mu);
+  if (s.stopped) return;
+  s.stopped = true;
+  s.stopping.store(true);
+  {
+    std::promise<void> closed;
+    auto fut = closed.get_future();
+    asio::post(s.acceptor.get_executor(), [&s, &closed] {
+      error_code ec;
+      s.acceptor.close(ec);
+      s.accept_retry.cancel();
+      closed.set_value();
+    });
+    fut.wait();
+  }
+  auto for_each_session = [&s](auto fn) {
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      std::lock_guard lock(s.mu);
+      for (auto& [id, weak] : s.sessions) {
+        if (auto sp = weak.lock()) live.push_back(std::move(sp));
+      }
+    }
+    for (auto& sp : live) asio::post(sp->executor(), [sp, fn] { fn(*sp); });
+  };
+  for_each_session([](Session& session) { session.on_stop(); });
+  {
+    std::unique_lock lock(s.mu);
+    s.sessions_cv.wait_for(lock, drain, [&s] { return s.sessions.empty(); });
+  }
+  for_each_session([](Session& session) { session.close(); });
+  {
+    std::unique_lock lock(s.mu);
+    s.sessions_cv.wait_for(lock, std::chrono::seconds(5), [&s] { return s.sessions.empty(); });
+  }
+  // Handlers see their writers fail and return; the I/O threads keep running
+  // until then so that every pending write completes.
+  s.pool.shutdown();
+  s.work.reset();
+  s.ioc.stop();
+  for (auto& t : s.io_threads) t.join();
+  s.io_threads.clear();
+  log::info("net: server on port {} stopped", s.port);
+}
+
+}  // namespace veil::net
