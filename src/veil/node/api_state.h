@@ -1,0 +1,45 @@
+// Shared state of a running node that the API handlers read (private to node/).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "veil/attest/gpu/gpu_provider.h"
+#include "veil/attest/tee/tee_provider.h"
+#include "veil/net/response_writer.h"
+#include "veil/node/attestation_service.h"
+#include "veil/node/backend.h"
+#include "veil/node/metrics.h"
+#include "veil/node/node_keys.h"
+#include "veil/node/node_options.h"
+#include "veil/node/openai_error.h"
+#include "veil/node/signature_cache.h"
+
+namespace veil::node {
+
+struct ApiState {
+  NodeOptions options;
+  std::string served_model_name;
+  int64_t started_unix = 0;
+  std::unique_ptr<NodeKeys> keys;
+  std::unique_ptr<attest::TeeProvider> tee;
+  std::unique_ptr<attest::GpuEvidenceProvider> gpu;
+  std::unique_ptr<Backend> backend;
+  std::unique_ptr<AttestationService> attestation;
+  SignatureCache signatures;
+  Metrics metrics;
+
+  explicit ApiState(SignatureCache::Options sig) : signatures(sig) {}
+};
+
+// Entry point for every HTTP request (api_router.cpp).
+void handle_request(ApiState& state, const net::HttpRequest& req, net::ResponseWriter& w);
+
+// POST inference endpoints (inference_handler.cpp). Returns the HTTP status sent.
+int handle_inference(ApiState& state, Endpoint endpoint, const net::HttpRequest& req, net::ResponseWriter& w);
+
+// Writes an OpenAI-shaped error; returns its status.
+int send_error(net::ResponseWriter& w, const ApiError& e);
+int send_json(net::ResponseWriter& w, int status, std::string body);
+
+}  // namespace veil::node

@@ -1,0 +1,59 @@
+// What serves the model behind the node: the built-in engine or an
+// OpenAI-compatible upstream (vLLM, SGLang, llama.cpp server) inside the same CVM.
+//
+// Backends speak in parsed JSON objects; the node owns serialization (the
+// JSON.stringify-exact form that is hashed and signed), SSE framing, ids,
+// hashing and signing. Backend errors are Results with codes that
+// openai_error.h maps to HTTP statuses ("<source>.bad_request",
+// ".unavailable", ".timeout", ...); their messages are Veil's own texts.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "veil/base/result.h"
+
+namespace veil::node {
+
+enum class Endpoint { chat_completions, completions, embeddings, rerank };
+
+const char* endpoint_path(Endpoint e);   // "/v1/chat/completions", ...
+const char* endpoint_metric(Endpoint e); // "chat_completions", ...
+
+struct Usage {
+  uint64_t prompt_tokens = 0;
+  uint64_t completion_tokens = 0;
+};
+
+struct BackendRequest {
+  Endpoint endpoint;
+  // The client's request, parsed. `model` equals the served model name.
+  const boost::json::object* body;
+  bool stream = false;
+  // When streaming: whether the client asked for stream_options.include_usage
+  // (the node then forwards the usage chunk; otherwise it keeps it to itself).
+  bool client_wants_usage = false;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string kind() const = 0;  // "builtin" | "upstream"
+
+  // Non-streaming: the complete response object.
+  virtual Result<boost::json::object> complete(const BackendRequest& req, Usage* usage) = 0;
+
+  // Streaming: on_chunk gets every chunk object in order (return false when the
+  // client is gone: the backend stops and returns). Returns once the stream
+  // ended normally ([DONE] upstream / done in the engine) or failed.
+  virtual Status stream(const BackendRequest& req, const std::function<bool(boost::json::object&&)>& on_chunk,
+                        Usage* usage) = 0;
+
+  // Whether an endpoint is served (e.g. embeddings only by embedding models).
+  virtual bool supports(Endpoint e) const = 0;
+};
+
+}  // namespace veil::node

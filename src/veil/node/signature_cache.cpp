@@ -1,0 +1,77 @@
+#include "veil/node/signature_cache.h"
+
+namespace veil::node {
+
+SignatureCache::SignatureCache() : SignatureCache(Options{}) {}
+SignatureCache::SignatureCache(Options options) : options_(options) {}
+
+void SignatureCache::insert_locked(const std::string& chat_id, SignatureLookup value) {
+  const auto now = std::chrono::steady_clock::now();
+  evict_locked(now);
+  auto it = entries_.find(chat_id);
+  if (it != entries_.end()) {
+    it->second.value = std::move(value);
+    return;
+  }
+  entries_.emplace(chat_id, Entry{std::move(value), now});
+  order_.emplace_back(chat_id, now);
+  while (entries_.size() > options_.max_entries && !order_.empty()) {
+    auto [id, created] = order_.front();
+    order_.pop_front();
+    auto e = entries_.find(id);
+    if (e != entries_.end() && e->second.created == created) entries_.erase(e);
+  }
+}
+
+void SignatureCache::evict_locked(std::chrono::steady_clock::time_point now) {
+  while (!order_.empty() && now - order_.front().second > options_.ttl) {
+    auto [id, created] = order_.front();
+    order_.pop_front();
+    auto e = entries_.find(id);
+    if (e != entries_.end() && e->second.created == created) entries_.erase(e);
+  }
+}
+
+void SignatureCache::add_pending(const std::string& chat_id, const std::string& model) {
+  std::lock_guard lock(mutex_);
+  insert_locked(chat_id, SignatureLookup{SignatureState::pending, model, {}});
+}
+
+void SignatureCache::complete(const std::string& chat_id, const std::string& model, SignedResponse response) {
+  {
+    std::lock_guard lock(mutex_);
+    insert_locked(chat_id, SignatureLookup{SignatureState::signed_ok, model, std::move(response)});
+  }
+  changed_.notify_all();
+}
+
+void SignatureCache::mark_disconnected(const std::string& chat_id, const std::string& model) {
+  {
+    std::lock_guard lock(mutex_);
+    insert_locked(chat_id, SignatureLookup{SignatureState::stream_disconnected, model, {}});
+  }
+  changed_.notify_all();
+}
+
+std::optional<SignatureLookup> SignatureCache::find(const std::string& chat_id, std::chrono::milliseconds wait) {
+  std::unique_lock lock(mutex_);
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    evict_locked(std::chrono::steady_clock::now());
+    auto it = entries_.find(chat_id);
+    if (it == entries_.end()) return std::nullopt;
+    if (it->second.value.state != SignatureState::pending) return it->second.value;
+    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      auto again = entries_.find(chat_id);
+      if (again == entries_.end()) return std::nullopt;
+      return again->second.value;  // still pending after the wait
+    }
+  }
+}
+
+size_t SignatureCache::size() const {
+  std::lock_guard lock(mutex_);
+  return entries_.size();
+}
+
+}  // namespace veil::node
