@@ -46,8 +46,9 @@ TEST(Ecdsa, Rfc6979PublishedSignaturesVerify) {
     auto raw_again = ecdsa_der_to_raw(*der, curve_scalar_size(v.curve));
     ASSERT_TRUE(raw_again.ok());
     EXPECT_EQ(*raw_again, sig);
-    Bytes digest = v.curve == Curve::p256 ? Bytes(sha256(msg).begin(), sha256(msg).end())
-                                          : Bytes(sha384(msg).begin(), sha384(msg).end());
+    Digest32 d256 = sha256(msg);
+    Digest48 d384 = sha384(msg);
+    Bytes digest = v.curve == Curve::p256 ? Bytes(d256.begin(), d256.end()) : Bytes(d384.begin(), d384.end());
     EXPECT_TRUE(ecdsa_verify_digest_raw(v.curve, pub, digest, sig));
 
     EXPECT_FALSE(ecdsa_verify_raw(v.curve, pub, to_bytes("samplf"), sig));
