@@ -59,7 +59,7 @@ TEST(Sse, LineAndEventLimits) {
   EXPECT_FALSE(parser.feed("\n", events).ok());  // stays failed
 
   SseParser small_events(64, 10);
-  EXPECT_FALSE(small_events.feed("data: 0123456789\n", events).ok());
+  EXPECT_FALSE(small_events.feed("data: 0123456789a\n", events).ok());
 }
 
 TEST(Sse, DataLineFraming) {

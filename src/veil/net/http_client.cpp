@@ -161,6 +161,16 @@ Error io_error(const error_code& ec, std::string_view what) {
   return make_error("net.io", std::string(what) + " failed: " + ec.message());
 }
 
+Status check_request(std::string_view method, const Headers& headers) {
+  if (!token_is_safe(method)) return make_error("net.bad_method", "bad method");
+  for (const auto& [name, value] : headers) {
+    if (!token_is_safe(name) || !field_is_safe(value)) {
+      return make_error("net.bad_header", "header name or value with forbidden characters");
+    }
+  }
+  return ok_status();
+}
+
 struct Exchange {
   std::unique_ptr<Connection> conn;
 };
@@ -270,9 +280,10 @@ struct HttpClient::Impl {
 
   // Gets a connection (pooled or new), checks the pin, sends the request.
   Result<Exchange> send(const ParsedUrl& u, const std::string& key, std::string_view method, const Headers& headers,
-                        std::string_view body, bool allow_pooled, Clock::time_point deadline) {
+                        std::string_view body, bool allow_pooled, Clock::time_point deadline, bool& reused) {
     Exchange ex;
     if (allow_pooled) ex.conn = take_idle(key);
+    reused = ex.conn != nullptr;
     if (!ex.conn) {
       VEIL_ASSIGN_OR_RETURN(ex.conn, connect(u));
     }
@@ -292,9 +303,6 @@ struct HttpClient::Impl {
     head += " HTTP/1.1\r\n";
     bool has_host = false;
     for (const auto& [name, value] : headers) {
-      if (!token_is_safe(name) || !field_is_safe(value)) {
-        return make_error("net.bad_header", "header name or value with forbidden characters");
-      }
       if (iequals_ascii(name, "content-length") || iequals_ascii(name, "transfer-encoding")) continue;
       if (iequals_ascii(name, "host")) has_host = true;
       head += name;
@@ -366,8 +374,12 @@ struct HttpClient::Impl {
   Result<HttpResponse> request_once(const ParsedUrl& u, const std::string& key, std::string_view method,
                                     const Headers& headers, std::string_view body, bool allow_pooled,
                                     Clock::time_point deadline, bool& retryable) {
-    retryable = false;
-    VEIL_ASSIGN_OR_RETURN(Exchange ex, send(u, key, method, headers, body, allow_pooled, deadline));
+    bool reused = false;
+    auto sent = send(u, key, method, headers, body, allow_pooled, deadline, reused);
+    // A pooled connection that fails while sending was closed by the server.
+    retryable = !sent.ok() && reused && sent.error().code != "net.pin_mismatch";
+    if (!sent.ok()) return sent.error();
+    Exchange ex = std::move(sent).value();
     Connection& c = *ex.conn;
     for (;;) {
       http::response_parser<http::string_body> parser;
@@ -399,8 +411,12 @@ struct HttpClient::Impl {
   Result<int> stream_once(const ParsedUrl& u, const std::string& key, std::string_view method, const Headers& headers,
                           std::string_view body, const StreamCallbacks& cb, bool allow_pooled,
                           Clock::time_point deadline, bool& retryable) {
-    retryable = false;
-    VEIL_ASSIGN_OR_RETURN(Exchange ex, send(u, key, method, headers, body, allow_pooled, deadline));
+    bool reused = false;
+    auto sent = send(u, key, method, headers, body, allow_pooled, deadline, reused);
+    // A pooled connection that fails while sending was closed by the server.
+    retryable = !sent.ok() && reused && sent.error().code != "net.pin_mismatch";
+    if (!sent.ok()) return sent.error();
+    Exchange ex = std::move(sent).value();
     Connection& c = *ex.conn;
     std::unique_ptr<char[]> chunk(new char[kStreamChunk]);
     for (;;) {
@@ -453,7 +469,7 @@ HttpClient::~HttpClient() = default;
 Result<HttpResponse> HttpClient::request(std::string_view method, std::string_view url, const Headers& headers,
                                          std::string_view body) {
   VEIL_ASSIGN_OR_RETURN(ParsedUrl u, parse_url(url));
-  if (!token_is_safe(method)) return make_error("net.bad_method", "bad method");
+  VEIL_TRY(check_request(method, headers));
   const std::string key = Impl::pool_key(u);
   const auto deadline = Clock::now() + impl_->opt.response_timeout;
   bool retryable = false;
@@ -466,7 +482,7 @@ Result<HttpResponse> HttpClient::request(std::string_view method, std::string_vi
 Result<int> HttpClient::stream(std::string_view method, std::string_view url, const Headers& headers,
                                std::string_view body, const StreamCallbacks& callbacks) {
   VEIL_ASSIGN_OR_RETURN(ParsedUrl u, parse_url(url));
-  if (!token_is_safe(method)) return make_error("net.bad_method", "bad method");
+  VEIL_TRY(check_request(method, headers));
   const std::string key = Impl::pool_key(u);
   const auto deadline = Clock::now() + impl_->opt.response_timeout;
   bool retryable = false;

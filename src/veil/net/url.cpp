@@ -36,7 +36,7 @@ std::string ParsedUrl::host_header() const {
 }
 
 Result<ParsedUrl> parse_url(std::string_view text) {
-  auto parsed = boost::urls::parse_absolute_uri(text);
+  auto parsed = boost::urls::parse_uri(text);
   if (!parsed) return make_error("net.bad_url", "not an absolute URL");
   const boost::urls::url_view& u = *parsed;
   ParsedUrl out;
@@ -74,6 +74,10 @@ Result<ParsedUrl> parse_url(std::string_view text) {
       out.port = static_cast<uint16_t>(value);
     }
   }
+  // Boost.URL 1.81 accepts "http://h:12a/" as port 12 with path "a/"; a
+  // hierarchical path after an authority must start with "/" (RFC 3986 §3.3).
+  std::string_view path = u.encoded_path();
+  if (!path.empty() && path[0] != '/') return make_error("net.bad_url", "bad port or path");
   out.target = std::string(u.encoded_target());
   if (out.target.empty() || out.target[0] != '/') out.target.insert(0, "/");
   return out;
