@@ -1,0 +1,460 @@
+#include "veil/engine/model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "veil/engine/half.h"
+#include "veil/engine/quant.h"
+
+namespace veil::engine {
+
+namespace {
+
+Error model_error(const std::string& msg) { return make_error("engine.bad_model", msg); }
+
+Result<Weight> matrix(const GgufFile& f, const std::string& name, int64_t n_in, int64_t n_out) {
+  const GgufTensorInfo* t = f.find_tensor(name);
+  if (t == nullptr) return model_error("missing tensor " + name);
+  if (t->dims.size() != 2 || int64_t(t->dims[0]) != n_in || int64_t(t->dims[1]) != n_out) {
+    return model_error("tensor " + name + " has an unexpected shape");
+  }
+  if (!matmul_supported(t->type)) {
+    return model_error("tensor " + name + " has unsupported type " + tensor_type_name(t->type));
+  }
+  Weight w;
+  w.type = t->type;
+  w.n_in = n_in;
+  w.n_out = n_out;
+  w.data = t->data;
+  w.row_bytes = t->row_bytes();
+  return w;
+}
+
+Result<std::vector<float>> vector_f32(const GgufFile& f, const std::string& name, int64_t n, bool required = true) {
+  const GgufTensorInfo* t = f.find_tensor(name);
+  if (t == nullptr) {
+    if (required) return model_error("missing tensor " + name);
+    return std::vector<float>{};
+  }
+  if (t->n_elements != uint64_t(n)) return model_error("tensor " + name + " has an unexpected size");
+  auto tr = tensor_type_traits(uint32_t(t->type));
+  if (tr->block_elems != 1 || !matmul_supported(t->type)) return model_error("tensor " + name + " type unsupported");
+  std::vector<float> out(static_cast<size_t>(n));
+  dequantize_row(t->type, t->data, out.data(), n);
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> Model::load(std::shared_ptr<const GgufFile> file) {
+  auto m = std::make_unique<Model>();
+  const GgufFile& f = *file;
+  m->file_ = file;
+  HParams& hp = m->hp_;
+  hp.arch = f.architecture();
+  if (hp.arch != "llama" && hp.arch != "qwen2" && hp.arch != "qwen3") {
+    return make_error("engine.unsupported_arch", "unsupported architecture '" + hp.arch + "'");
+  }
+  const std::string a = hp.arch + ".";
+  auto get_int = [&](const std::string& key, int64_t fallback, bool required) -> Result<int> {
+    if (!f.has(key)) {
+      if (required) return model_error("missing metadata " + key);
+      return int(fallback);
+    }
+    VEIL_ASSIGN_OR_RETURN(uint32_t v, f.get_u32(key));
+    if (v > (1u << 24)) return model_error("metadata " + key + " out of range");
+    return int(v);
+  };
+  VEIL_ASSIGN_OR_RETURN(hp.n_layer, get_int(a + "block_count", 0, true));
+  VEIL_ASSIGN_OR_RETURN(hp.n_embd, get_int(a + "embedding_length", 0, true));
+  VEIL_ASSIGN_OR_RETURN(hp.n_ff, get_int(a + "feed_forward_length", 0, true));
+  VEIL_ASSIGN_OR_RETURN(hp.n_head, get_int(a + "attention.head_count", 0, true));
+  VEIL_ASSIGN_OR_RETURN(hp.n_head_kv, get_int(a + "attention.head_count_kv", hp.n_head, false));
+  VEIL_ASSIGN_OR_RETURN(hp.n_ctx_train, get_int(a + "context_length", 2048, false));
+  if (hp.n_layer < 1 || hp.n_embd < 1 || hp.n_ff < 1 || hp.n_head < 1 || hp.n_head_kv < 1 ||
+      hp.n_head % hp.n_head_kv != 0 || hp.n_embd % hp.n_head != 0 || hp.n_layer > 1024) {
+    return model_error("inconsistent attention/shape metadata");
+  }
+  VEIL_ASSIGN_OR_RETURN(hp.head_dim, get_int(a + "attention.key_length", hp.n_embd / hp.n_head, false));
+  VEIL_ASSIGN_OR_RETURN(int vdim, get_int(a + "attention.value_length", hp.head_dim, false));
+  if (vdim != hp.head_dim || hp.head_dim < 2 || hp.head_dim % 2 != 0 || hp.head_dim > 1024) {
+    return model_error("unsupported head dimensions");
+  }
+  VEIL_ASSIGN_OR_RETURN(hp.n_rot, get_int(a + "rope.dimension_count", hp.head_dim, false));
+  if (hp.n_rot > hp.head_dim || hp.n_rot % 2 != 0) return model_error("bad rope.dimension_count");
+  VEIL_ASSIGN_OR_RETURN(hp.rms_eps, f.get_f32_or(a + "attention.layer_norm_rms_epsilon", 1e-5f));
+  VEIL_ASSIGN_OR_RETURN(hp.rope_base, f.get_f32_or(a + "rope.freq_base", 10000.f));
+  VEIL_ASSIGN_OR_RETURN(std::string scaling, f.get_string_or(a + "rope.scaling.type", "none"));
+  VEIL_ASSIGN_OR_RETURN(float factor, f.get_f32_or(a + "rope.scaling.factor", 0.f));
+  if (!f.has(a + "rope.scaling.factor")) {
+    VEIL_ASSIGN_OR_RETURN(float lin, f.get_f32_or(a + "rope.scale_linear", 0.f));
+    if (lin > 0) {
+      factor = lin;
+      scaling = "linear";
+    }
+  }
+  if (scaling == "linear" && factor > 0) {
+    hp.rope_freq_scale = 1.f / factor;
+  } else if (scaling == "yarn") {
+    return make_error("engine.unsupported_rope", "YaRN rope scaling is not supported");
+  }
+  hp.rope = hp.arch == "llama" ? RopeStyle::norm : RopeStyle::neox;
+  VEIL_ASSIGN_OR_RETURN(uint32_t pooling, f.get_u32_or(a + "pooling_type", 0));
+  if (pooling > 4) return model_error("unknown pooling_type");
+  hp.pooling = Pooling(pooling);
+
+  const int d = hp.n_embd, hd = hp.head_dim, kvd = hp.n_head_kv * hd, qd = hp.n_head * hd;
+  const GgufTensorInfo* emb = f.find_tensor("token_embd.weight");
+  if (emb == nullptr || emb->dims.size() != 2 || int64_t(emb->dims[0]) != d) return model_error("bad token_embd");
+  if (emb->dims[1] > (1u << 24)) return model_error("vocabulary too large");
+  hp.n_vocab = int(emb->dims[1]);
+  VEIL_ASSIGN_OR_RETURN(m->token_embd, matrix(f, "token_embd.weight", d, hp.n_vocab));
+  if (f.find_tensor("output.weight") != nullptr) {
+    VEIL_ASSIGN_OR_RETURN(m->output, matrix(f, "output.weight", d, hp.n_vocab));
+  } else {
+    m->output = m->token_embd;
+  }
+  VEIL_ASSIGN_OR_RETURN(m->output_norm, vector_f32(f, "output_norm.weight", d));
+  VEIL_ASSIGN_OR_RETURN(m->rope_freq_factors, vector_f32(f, "rope_freqs.weight", hp.n_rot / 2, false));
+
+  auto add_bytes = [&](const Weight& w) { m->weight_bytes += uint64_t(w.row_bytes) * uint64_t(w.n_out); };
+  m->layers.resize(size_t(hp.n_layer));
+  for (int il = 0; il < hp.n_layer; ++il) {
+    const std::string p = "blk." + std::to_string(il) + ".";
+    LayerWeights& L = m->layers[size_t(il)];
+    VEIL_ASSIGN_OR_RETURN(L.attn_norm, vector_f32(f, p + "attn_norm.weight", d));
+    VEIL_ASSIGN_OR_RETURN(L.ffn_norm, vector_f32(f, p + "ffn_norm.weight", d));
+    VEIL_ASSIGN_OR_RETURN(L.wq, matrix(f, p + "attn_q.weight", d, qd));
+    VEIL_ASSIGN_OR_RETURN(L.wk, matrix(f, p + "attn_k.weight", d, kvd));
+    VEIL_ASSIGN_OR_RETURN(L.wv, matrix(f, p + "attn_v.weight", d, kvd));
+    VEIL_ASSIGN_OR_RETURN(L.wo, matrix(f, p + "attn_output.weight", qd, d));
+    VEIL_ASSIGN_OR_RETURN(L.w_gate, matrix(f, p + "ffn_gate.weight", d, hp.n_ff));
+    VEIL_ASSIGN_OR_RETURN(L.w_up, matrix(f, p + "ffn_up.weight", d, hp.n_ff));
+    VEIL_ASSIGN_OR_RETURN(L.w_down, matrix(f, p + "ffn_down.weight", hp.n_ff, d));
+    bool qwen3 = hp.arch == "qwen3";
+    VEIL_ASSIGN_OR_RETURN(L.q_norm, vector_f32(f, p + "attn_q_norm.weight", hd, qwen3));
+    VEIL_ASSIGN_OR_RETURN(L.k_norm, vector_f32(f, p + "attn_k_norm.weight", hd, qwen3));
+    bool qwen2 = hp.arch == "qwen2";
+    VEIL_ASSIGN_OR_RETURN(L.bq, vector_f32(f, p + "attn_q.bias", qd, qwen2));
+    VEIL_ASSIGN_OR_RETURN(L.bk, vector_f32(f, p + "attn_k.bias", kvd, qwen2));
+    VEIL_ASSIGN_OR_RETURN(L.bv, vector_f32(f, p + "attn_v.bias", kvd, qwen2));
+    for (const Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) add_bytes(*w);
+  }
+  add_bytes(m->output);
+  return m;
+}
+
+KvCache::KvCache(const HParams& hp, const KvCacheOptions& o)
+    : n_slots_(o.n_slots), n_ctx_(o.n_ctx), f32_(o.f32), row_(size_t(hp.n_head_kv) * size_t(hp.head_dim)) {
+  size_t elem = f32_ ? 4 : 2;
+  bytes_per_slot_ = 2 * size_t(hp.n_layer) * size_t(n_ctx_) * row_ * elem;
+  size_t total = size_t(hp.n_layer) * size_t(n_slots_) * size_t(n_ctx_) * row_ * elem;
+  k_.assign(total, 0);
+  v_.assign(total, 0);
+}
+
+Forward::Forward(const Model& model, KvCache& cache, ThreadPool& pool, int max_batch)
+    : m_(model), cache_(cache), pool_(pool), kt_(kernels()), max_batch_(max_batch) {
+  const HParams& hp = m_.hp_;
+  size_t B = size_t(max_batch);
+  size_t qd = size_t(hp.n_head) * hp.head_dim, kvd = size_t(hp.n_head_kv) * hp.head_dim;
+  size_t wide = std::max({size_t(hp.n_embd), qd, size_t(hp.n_ff)});
+  x_.resize(B * hp.n_embd);
+  xn_.resize(B * std::max(size_t(hp.n_embd), qd));
+  q_.resize(B * qd);
+  k_.resize(B * kvd);
+  v_.resize(B * kvd);
+  attn_.resize(B * qd);
+  gate_.resize(B * hp.n_ff);
+  up_.resize(B * hp.n_ff);
+  rope_cos_.resize(B * hp.n_rot / 2);
+  rope_sin_.resize(B * hp.n_rot / 2);
+  scores_.resize(size_t(pool.size()) * size_t(cache.n_ctx()));
+  q16_.resize(size_t(pool.size()) * 2 * hp.head_dim);
+  size_t act = 0;
+  for (ActType t : {ActType::f32, ActType::f16, ActType::bf16, ActType::q8_0, ActType::q8_k}) {
+    act = std::max(act, act_row_bytes(t, int64_t(wide)));
+  }
+  act_.resize(B * act);
+}
+
+void Forward::prepare_activations(TensorType t, const float* x, int n_tok, int64_t n) {
+  ActType at = act_type_for(t);
+  size_t rb = act_row_bytes(at, n);
+  auto body = [&](int w, int nw) {
+    int64_t b, e;
+    split_range(n_tok, w, nw, 1, &b, &e);
+    for (int64_t i = b; i < e; ++i) quantize_activation(at, x + size_t(i) * size_t(n), act_.data() + size_t(i) * rb, n);
+  };
+  if (n_tok < 4) {
+    body(0, 1);
+  } else {
+    pool_.run(body);
+  }
+}
+
+void Forward::matmul(std::initializer_list<MatmulJob> jobs, int n_tok) {
+  int64_t total = 0;
+  for (const auto& j : jobs) total += j.w->n_out;
+  pool_.run([&](int w, int nw) {
+    int64_t b, e;
+    split_range(total, w, nw, 16, &b, &e);
+    int64_t base = 0;
+    for (const auto& j : jobs) {
+      int64_t lo = std::max(b, base), hi = std::min(e, base + j.w->n_out);
+      if (lo < hi) {
+        ActType at = act_type_for(j.w->type);
+        MatmulArgs a{j.w->type, j.w->data, j.w->row_bytes, j.w->n_in, act_.data(), act_row_bytes(at, j.w->n_in),
+                     n_tok, j.y, size_t(j.w->n_out)};
+        kt_.mul_rows(a, lo - base, hi - base);
+        if (j.bias != nullptr && !j.bias->empty()) {
+          for (int t = 0; t < n_tok; ++t) {
+            float* y = j.y + size_t(t) * size_t(j.w->n_out);
+            for (int64_t r = lo - base; r < hi - base; ++r) y[r] += (*j.bias)[size_t(r)];
+          }
+        }
+      }
+      base += j.w->n_out;
+    }
+  });
+}
+
+namespace {
+
+// ggml_rms_norm: mean of squares accumulated in double, then scale = 1/sqrtf(mean + eps); the
+// weight multiply is a separate step (as in llama.cpp's graph).
+void rms_norm(const float* x, const float* weight, float* out, int n, float eps) {
+  double sum = 0;
+  for (int i = 0; i < n; ++i) sum += double(x[i] * x[i]);
+  float mean = float(sum / n);
+  float scale = 1.0f / std::sqrt(mean + eps);
+  for (int i = 0; i < n; ++i) out[i] = (x[i] * scale) * weight[i];
+}
+
+void rope_apply(float* v, const float* cs, const float* sn, int n_rot, int head_dim, RopeStyle style) {
+  if (style == RopeStyle::norm) {
+    for (int i = 0; i < n_rot / 2; ++i) {
+      float x0 = v[2 * i], x1 = v[2 * i + 1];
+      v[2 * i] = x0 * cs[i] - x1 * sn[i];
+      v[2 * i + 1] = x0 * sn[i] + x1 * cs[i];
+    }
+  } else {
+    int h = n_rot / 2;
+    for (int i = 0; i < h; ++i) {
+      float x0 = v[i], x1 = v[i + h];
+      v[i] = x0 * cs[i] - x1 * sn[i];
+      v[i + h] = x0 * sn[i] + x1 * cs[i];
+    }
+  }
+  (void)head_dim;
+}
+
+}  // namespace
+
+void Forward::attention(std::span<const BatchToken> batch, int layer) {
+  const HParams& hp = m_.hp_;
+  const int hd = hp.head_dim, n_head = hp.n_head, group = hp.n_head / hp.n_head_kv;
+  const size_t qd = size_t(n_head) * hd, kvd = size_t(hp.n_head_kv) * hd;
+  const float scale = 1.0f / std::sqrt(float(hd));
+  const bool f16 = !cache_.is_f32();
+  const int64_t work = int64_t(batch.size()) * n_head;
+  pool_.run([&](int w, int nw) {
+    int64_t b, e;
+    split_range(work, w, nw, 1, &b, &e);
+    float* sc = scores_.data() + size_t(w) * size_t(cache_.n_ctx());
+    uint16_t* q16 = q16_.data() + size_t(w) * 2 * size_t(hd);
+    for (int64_t item = b; item < e; ++item) {
+      int t = int(item / n_head), h = int(item % n_head), kvh = h / group;
+      const BatchToken& bt = batch[size_t(t)];
+      const float* q = q_.data() + size_t(t) * qd + size_t(h) * hd;
+      float* out = attn_.data() + size_t(t) * qd + size_t(h) * hd;
+      int n_pos = bt.pos + 1;
+      // Scores: q·k for every cached position (llama.cpp converts q to F16 for an F16 cache).
+      float mx = -INFINITY;
+      if (f16 && flash_attn_numerics) {
+        // ggml flash_attn_ext (CPU, F16 V): running max M and sum S, V accumulated in F16.
+        for (int i = 0; i < hd; ++i) q16[i] = f32_to_f16(q[i]);
+        const auto* K = static_cast<const uint16_t*>(cache_.k()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
+        const auto* V = static_cast<const uint16_t*>(cache_.v()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
+        uint16_t* acc = q16 + hd;
+        for (int i = 0; i < hd; ++i) acc[i] = 0;
+        float M = -INFINITY, S = 0;
+        for (int p = 0; p < n_pos; ++p) {
+          float s = kt_.dot_f16(q16, K + size_t(p) * kvd, hd) * scale;
+          float ms = 1.0f, vs = 1.0f;
+          if (s > M) {
+            float m_old = M;
+            M = s;
+            ms = std::exp(m_old - M);
+            for (int i = 0; i < hd; ++i) acc[i] = f32_to_f16(f16_to_f32(acc[i]) * ms);
+          } else {
+            vs = std::exp(s - M);
+          }
+          const uint16_t* vr = V + size_t(p) * kvd;
+          for (int i = 0; i < hd; ++i) acc[i] = f32_to_f16(f16_to_f32(acc[i]) + f16_to_f32(vr[i]) * vs);
+          S = S * ms + vs;
+        }
+        float inv = 1.0f / S;
+        for (int i = 0; i < hd; ++i) out[i] = f16_to_f32(acc[i]) * inv;
+        continue;
+      }
+      if (f16) {
+        for (int i = 0; i < hd; ++i) q16[i] = f32_to_f16(q[i]);
+        const auto* K = static_cast<const uint16_t*>(cache_.k()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
+        for (int p = 0; p < n_pos; ++p) {
+          sc[p] = kt_.dot_f16(q16, K + size_t(p) * kvd, hd) * scale;
+          mx = std::max(mx, sc[p]);
+        }
+      } else {
+        const auto* K = static_cast<const float*>(cache_.k()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
+        for (int p = 0; p < n_pos; ++p) {
+          sc[p] = kt_.dot_f32(q, K + size_t(p) * kvd, hd) * scale;
+          mx = std::max(mx, sc[p]);
+        }
+      }
+      double sum = 0;
+      for (int p = 0; p < n_pos; ++p) {
+        sc[p] = std::exp(sc[p] - mx);
+        sum += double(sc[p]);
+      }
+      float inv = float(1.0 / sum);
+      std::memset(out, 0, sizeof(float) * size_t(hd));
+      if (f16) {
+        // Probabilities are rounded to F16 for the product with the F16 V cache, as llama.cpp does.
+        const auto* V = static_cast<const uint16_t*>(cache_.v()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
+        for (int p = 0; p < n_pos; ++p) kt_.axpy_f16(out, round_f16(sc[p] * inv), V + size_t(p) * kvd, hd);
+      } else {
+        const auto* V = static_cast<const float*>(cache_.v()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
+        for (int p = 0; p < n_pos; ++p) kt_.axpy_f32(out, sc[p] * inv, V + size_t(p) * kvd, hd);
+      }
+    }
+  });
+}
+
+Status Forward::eval(std::span<const BatchToken> batch, float* logits, float* hidden) {
+  return run(batch, logits, hidden);
+}
+
+Status Forward::eval_hidden(std::span<const BatchToken> batch, float* hidden) { return run(batch, nullptr, hidden); }
+
+Status Forward::run(std::span<const BatchToken> batch, float* logits, float* hidden) {
+  const HParams& hp = m_.hp_;
+  const int n_tok = int(batch.size());
+  if (n_tok == 0) return ok_status();
+  if (n_tok > max_batch_) return make_error("engine.batch_too_large", "batch exceeds the step size");
+  for (const auto& bt : batch) {
+    if (bt.token < 0 || bt.token >= hp.n_vocab) return make_error("engine.bad_token", "token id out of range");
+    if (bt.pos < 0 || bt.pos >= cache_.n_ctx() || bt.slot < 0 || bt.slot >= cache_.n_slots()) {
+      return make_error("engine.bad_position", "position or slot out of range");
+    }
+  }
+  const int d = hp.n_embd, hd = hp.head_dim, ff = hp.n_ff;
+  const size_t qd = size_t(hp.n_head) * hd, kvd = size_t(hp.n_head_kv) * hd;
+  const int half = hp.n_rot / 2;
+
+  // Embeddings and the rope angles of each token (ggml_rope_cache_init: theta multiplied by
+  // theta_scale pair after pair in float; optional per-pair frequency factors).
+  const float theta_scale = std::pow(hp.rope_base, -2.0f / float(hp.n_rot));
+  for (int t = 0; t < n_tok; ++t) {
+    const BatchToken& bt = batch[size_t(t)];
+    dequantize_row(m_.token_embd.type, m_.token_embd.data + size_t(bt.token) * m_.token_embd.row_bytes,
+                   x_.data() + size_t(t) * d, d);
+    float theta = float(bt.pos);
+    for (int i = 0; i < half; ++i) {
+      float ff_i = m_.rope_freq_factors.empty() ? 1.0f : m_.rope_freq_factors[size_t(i)];
+      float th = hp.rope_freq_scale * (theta / ff_i);
+      rope_cos_[size_t(t) * half + i] = std::cos(th);
+      rope_sin_[size_t(t) * half + i] = std::sin(th);
+      theta *= theta_scale;
+    }
+  }
+
+  for (int il = 0; il < hp.n_layer; ++il) {
+    const LayerWeights& L = m_.layers[size_t(il)];
+    for (int t = 0; t < n_tok; ++t) {
+      rms_norm(x_.data() + size_t(t) * d, L.attn_norm.data(), xn_.data() + size_t(t) * d, d, hp.rms_eps);
+    }
+    prepare_activations(L.wq.type, xn_.data(), n_tok, d);
+    if (L.wk.type == L.wq.type && L.wv.type == L.wq.type) {
+      matmul({{&L.wq, q_.data(), &L.bq}, {&L.wk, k_.data(), &L.bk}, {&L.wv, v_.data(), &L.bv}}, n_tok);
+    } else {
+      matmul({{&L.wq, q_.data(), &L.bq}}, n_tok);
+      prepare_activations(L.wk.type, xn_.data(), n_tok, d);
+      matmul({{&L.wk, k_.data(), &L.bk}}, n_tok);
+      prepare_activations(L.wv.type, xn_.data(), n_tok, d);
+      matmul({{&L.wv, v_.data(), &L.bv}}, n_tok);
+    }
+    // Per-head q/k RMS norm (qwen3), rope, then K and V into the cache.
+    for (int t = 0; t < n_tok; ++t) {
+      const BatchToken& bt = batch[size_t(t)];
+      const float* cs = rope_cos_.data() + size_t(t) * half;
+      const float* sn = rope_sin_.data() + size_t(t) * half;
+      for (int h = 0; h < hp.n_head; ++h) {
+        float* qh = q_.data() + size_t(t) * qd + size_t(h) * hd;
+        if (!L.q_norm.empty()) rms_norm(qh, L.q_norm.data(), qh, hd, hp.rms_eps);
+        rope_apply(qh, cs, sn, hp.n_rot, hd, hp.rope);
+      }
+      for (int h = 0; h < hp.n_head_kv; ++h) {
+        float* kh = k_.data() + size_t(t) * kvd + size_t(h) * hd;
+        if (!L.k_norm.empty()) rms_norm(kh, L.k_norm.data(), kh, hd, hp.rms_eps);
+        rope_apply(kh, cs, sn, hp.n_rot, hd, hp.rope);
+      }
+      size_t off = cache_.offset(il, bt.slot, bt.pos);
+      const float* kr = k_.data() + size_t(t) * kvd;
+      const float* vr = v_.data() + size_t(t) * kvd;
+      if (cache_.is_f32()) {
+        std::memcpy(static_cast<float*>(cache_.k()) + off, kr, kvd * 4);
+        std::memcpy(static_cast<float*>(cache_.v()) + off, vr, kvd * 4);
+      } else {
+        uint16_t* kc = static_cast<uint16_t*>(cache_.k()) + off;
+        uint16_t* vc = static_cast<uint16_t*>(cache_.v()) + off;
+        for (size_t i = 0; i < kvd; ++i) {
+          kc[i] = f32_to_f16(kr[i]);
+          vc[i] = f32_to_f16(vr[i]);
+        }
+      }
+    }
+    attention(batch, il);
+    // Output projection and residual.
+    prepare_activations(L.wo.type, attn_.data(), n_tok, int64_t(qd));
+    matmul({{&L.wo, xn_.data(), nullptr}}, n_tok);
+    for (size_t i = 0; i < size_t(n_tok) * d; ++i) x_[i] += xn_[i];
+    // SwiGLU feed-forward and residual.
+    for (int t = 0; t < n_tok; ++t) {
+      rms_norm(x_.data() + size_t(t) * d, L.ffn_norm.data(), xn_.data() + size_t(t) * d, d, hp.rms_eps);
+    }
+    prepare_activations(L.w_gate.type, xn_.data(), n_tok, d);
+    if (L.w_up.type == L.w_gate.type) {
+      matmul({{&L.w_gate, gate_.data(), nullptr}, {&L.w_up, up_.data(), nullptr}}, n_tok);
+    } else {
+      matmul({{&L.w_gate, gate_.data(), nullptr}}, n_tok);
+      prepare_activations(L.w_up.type, xn_.data(), n_tok, d);
+      matmul({{&L.w_up, up_.data(), nullptr}}, n_tok);
+    }
+    for (size_t i = 0; i < size_t(n_tok) * ff; ++i) {
+      float g = gate_[i];
+      gate_[i] = (g / (1.0f + std::exp(-g))) * up_[i];
+    }
+    prepare_activations(L.w_down.type, gate_.data(), n_tok, ff);
+    matmul({{&L.w_down, xn_.data(), nullptr}}, n_tok);
+    for (size_t i = 0; i < size_t(n_tok) * d; ++i) x_[i] += xn_[i];
+  }
+
+  // Final norm on the rows that need output, packed in batch order.
+  int n_out = 0;
+  for (int t = 0; t < n_tok; ++t) {
+    if (!batch[size_t(t)].logits) continue;
+    rms_norm(x_.data() + size_t(t) * d, m_.output_norm.data(), xn_.data() + size_t(n_out) * d, d, hp.rms_eps);
+    ++n_out;
+  }
+  if (hidden != nullptr) std::memcpy(hidden, xn_.data(), sizeof(float) * size_t(n_out) * d);
+  if (logits != nullptr && n_out > 0) {
+    // The LM head in chunks of max_batch rows reuses the activation buffer.
+    prepare_activations(m_.output.type, xn_.data(), n_out, d);
+    matmul({{&m_.output, logits, nullptr}}, n_out);
+  }
+  return ok_status();
+}
+
+}  // namespace veil::engine

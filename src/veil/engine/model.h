@@ -1,0 +1,142 @@
+// Transformer decoder for the `llama`, `qwen2` and `qwen3` GGUF architectures, with its KV cache.
+//
+// One forward step evaluates a batch of tokens that may belong to different sequences (slots):
+// every matrix is read once for the whole batch (matrix x matrix kernels), attention runs per
+// token over its own slot's cache. All buffers are sized at creation for `max_batch` tokens; a step
+// allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "veil/base/result.h"
+#include "veil/engine/gguf.h"
+#include "veil/engine/kernels.h"
+#include "veil/engine/thread_pool.h"
+
+namespace veil::engine {
+
+enum class RopeStyle { norm, neox };  // adjacent pairs (2i, 2i+1) / halves (i, i + d/2)
+enum class Pooling { none = 0, mean = 1, cls = 2, last = 3, rank = 4 };
+
+struct HParams {
+  std::string arch;
+  int n_layer = 0, n_embd = 0, n_head = 0, n_head_kv = 0, head_dim = 0, n_ff = 0, n_vocab = 0;
+  int n_ctx_train = 0;
+  int n_rot = 0;  // rotated dimensions per head
+  float rms_eps = 1e-5f;
+  float rope_base = 10000.f;
+  float rope_freq_scale = 1.f;  // 1 / linear scaling factor
+  RopeStyle rope = RopeStyle::norm;
+  Pooling pooling = Pooling::none;
+};
+
+// A 2-D weight in its file format: n_out rows of n_in elements.
+struct Weight {
+  TensorType type = TensorType::f32;
+  int64_t n_in = 0, n_out = 0;
+  const uint8_t* data = nullptr;
+  size_t row_bytes = 0;
+};
+
+struct LayerWeights {
+  std::vector<float> attn_norm, ffn_norm, q_norm, k_norm;  // q/k_norm: qwen3 only
+  std::vector<float> bq, bk, bv;                           // qwen2 only
+  Weight wq, wk, wv, wo, w_gate, w_up, w_down;
+};
+
+class Model {
+ public:
+  static Result<std::unique_ptr<Model>> load(std::shared_ptr<const GgufFile> file);
+  const HParams& hparams() const { return hp_; }
+  const GgufFile& file() const { return *file_; }
+
+  std::shared_ptr<const GgufFile> file_;
+  HParams hp_;
+  Weight token_embd;
+  Weight output;  // token_embd when tied
+  std::vector<float> output_norm;
+  std::vector<float> rope_freq_factors;  // rope_freqs.weight (Llama 3), or empty
+  std::vector<LayerWeights> layers;
+  uint64_t weight_bytes = 0;  // bytes of all matrices read per step
+};
+
+struct KvCacheOptions {
+  int n_slots = 1;
+  int n_ctx = 2048;
+  bool f32 = false;  // default F16, as llama.cpp
+};
+
+class KvCache {
+ public:
+  KvCache(const HParams&, const KvCacheOptions&);
+  int n_slots() const { return n_slots_; }
+  int n_ctx() const { return n_ctx_; }
+  bool is_f32() const { return f32_; }
+  size_t bytes_per_slot() const { return bytes_per_slot_; }
+  // Element offset of (layer, slot, pos); K and V rows hold n_head_kv * head_dim values.
+  size_t offset(int layer, int slot, int pos) const {
+    return ((size_t(layer) * size_t(n_slots_) + size_t(slot)) * size_t(n_ctx_) + size_t(pos)) * row_;
+  }
+  void* k() { return k_.data(); }
+  void* v() { return v_.data(); }
+
+ private:
+  int n_slots_, n_ctx_;
+  bool f32_;
+  size_t row_, bytes_per_slot_;
+  std::vector<uint8_t> k_, v_;
+};
+
+// One token of a step.
+struct BatchToken {
+  int32_t token;
+  int32_t pos;
+  int32_t slot;
+  bool logits;  // produce next-token logits (or a hidden state) for this token
+};
+
+class Forward {
+ public:
+  Forward(const Model& model, KvCache& cache, ThreadPool& pool, int max_batch);
+  int max_batch() const { return max_batch_; }
+
+  // With an F16 cache, attention rounds like llama.cpp's CPU flash attention (llama-server's
+  // default: online softmax, V accumulated in F16) when true, like its matmul path (-fa off: Q and
+  // the softmax probabilities rounded to F16) when false. Results differ only by those roundings.
+  bool flash_attn_numerics = false;
+
+  // Evaluates the batch (at most max_batch tokens; positions of one slot ascending and contiguous
+  // with what the cache already holds). Writes n_vocab logits per token with logits=true, in batch
+  // order, to `logits`; if `hidden` is given it also gets the final-normed hidden state rows.
+  Status eval(std::span<const BatchToken> batch, float* logits, float* hidden = nullptr);
+  // As eval, but only the final-normed hidden states (no LM head): embeddings.
+  Status eval_hidden(std::span<const BatchToken> batch, float* hidden);
+
+ private:
+  Status run(std::span<const BatchToken> batch, float* logits, float* hidden);
+  // Quantizes n_tok rows of x (stride n) into act_ for weight type t.
+  void prepare_activations(TensorType t, const float* x, int n_tok, int64_t n);
+  struct MatmulJob {
+    const Weight* w;
+    float* y;
+    const std::vector<float>* bias;
+  };
+  // y = W x for each job (all with the same input, already in act_), in one parallel section.
+  void matmul(std::initializer_list<MatmulJob> jobs, int n_tok);
+  void attention(std::span<const BatchToken> batch, int layer);
+
+  const Model& m_;
+  KvCache& cache_;
+  ThreadPool& pool_;
+  const KernelTable& kt_;
+  int max_batch_;
+  std::vector<float> x_, xn_, q_, k_, v_, attn_, gate_, up_, rope_cos_, rope_sin_, scores_, out_rows_;
+  std::vector<uint8_t> act_;
+  std::vector<uint16_t> q16_;
+};
+
+}  // namespace veil::engine

@@ -1,0 +1,47 @@
+// A small persistent thread pool: run(fn) calls fn(worker, n_workers) on every worker (the caller is
+// worker 0) and returns when all are done. Workers spin briefly before sleeping, so the many short
+// parallel sections of a forward pass do not pay a futex wake-up each.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace veil::engine {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int n_threads);  // n_threads <= 0: hardware concurrency
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return n_; }
+  // Not reentrant; one caller at a time.
+  void run(const std::function<void(int worker, int n_workers)>& fn);
+
+ private:
+  void worker_loop(int id);
+
+  int n_;
+  std::vector<std::thread> threads_;
+  const std::function<void(int, int)>* job_ = nullptr;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+};
+
+// Splits [0, n) into n_workers near-equal ranges, rounded to multiples of `align`.
+inline void split_range(int64_t n, int worker, int n_workers, int64_t align, int64_t* begin, int64_t* end) {
+  int64_t units = (n + align - 1) / align;
+  int64_t b = units * worker / n_workers, e = units * (worker + 1) / n_workers;
+  *begin = b * align < n ? b * align : n;
+  *end = e * align < n ? e * align : n;
+}
+
+}  // namespace veil::engine
