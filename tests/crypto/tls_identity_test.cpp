@@ -108,10 +108,17 @@ TEST(TlsIdentity, SelfSignedCertificate) {
   ASSERT_TRUE(from_der.ok());
   EXPECT_EQ(*from_der, id->spki_sha256);
 
+  // Move-only; the moved-from identity holds no key material.
+  static_assert(!std::is_copy_constructible_v<TlsIdentity>);
+  std::string key_before = id->key_pem;
+  TlsIdentity moved = std::move(id).value();
+  EXPECT_EQ(moved.key_pem, key_before);
+  EXPECT_TRUE(id->key_pem.empty());  // NOLINT: checking moved-from state
+
   // Two identities never share a key.
   auto other = generate_self_signed_tls_identity("veil-node");
   ASSERT_TRUE(other.ok());
-  EXPECT_NE(other->spki_sha256, id->spki_sha256);
+  EXPECT_NE(other->spki_sha256, moved.spki_sha256);
 }
 
 TEST(TlsIdentity, LoadRejectsMismatchAndGarbage) {

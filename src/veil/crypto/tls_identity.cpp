@@ -108,6 +108,35 @@ Result<Owned<X509>> first_cert_from_pem(std::string_view pem) {
 
 }  // namespace
 
+namespace {
+void wipe(std::string& s) {
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
+}
+}  // namespace
+
+TlsIdentity::~TlsIdentity() { wipe(key_pem); }
+
+TlsIdentity::TlsIdentity(TlsIdentity&& other) noexcept
+    : cert_pem(std::move(other.cert_pem)), key_pem(std::move(other.key_pem)), spki_sha256(other.spki_sha256) {
+  wipe(other.key_pem);  // a short (SSO) string would otherwise leave its bytes behind
+  other.cert_pem.clear();
+  other.spki_sha256.fill(0);
+}
+
+TlsIdentity& TlsIdentity::operator=(TlsIdentity&& other) noexcept {
+  if (this != &other) {
+    wipe(key_pem);
+    cert_pem = std::move(other.cert_pem);
+    key_pem = std::move(other.key_pem);
+    spki_sha256 = other.spki_sha256;
+    wipe(other.key_pem);
+    other.cert_pem.clear();
+    other.spki_sha256.fill(0);
+  }
+  return *this;
+}
+
 std::string TlsIdentity::spki_sha256_hex() const { return hex_encode(spki_sha256); }
 
 Result<TlsIdentity> generate_self_signed_tls_identity(std::string_view common_name,

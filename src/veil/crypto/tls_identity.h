@@ -14,10 +14,19 @@
 
 namespace veil::crypto {
 
+// Holds a private key: movable, non-copyable, and key_pem is wiped on
+// destruction (a moved-from identity is empty).
 struct TlsIdentity {
   std::string cert_pem;  // leaf first, then any chain certificates as given
   std::string key_pem;   // PKCS#8 private key. Secret: never log it.
   std::array<uint8_t, 32> spki_sha256{};
+
+  TlsIdentity() = default;
+  ~TlsIdentity();
+  TlsIdentity(TlsIdentity&& other) noexcept;
+  TlsIdentity& operator=(TlsIdentity&& other) noexcept;
+  TlsIdentity(const TlsIdentity&) = delete;
+  TlsIdentity& operator=(const TlsIdentity&) = delete;
 
   // Lowercase hex of spki_sha256 (64 chars).
   std::string spki_sha256_hex() const;
