@@ -79,7 +79,8 @@ Status add_ext(X509* cert, X509* issuer, int nid, const char* value) {
 }
 
 Result<UniqueX509> make_cert(EVP_PKEY* subject_key, EVP_PKEY* issuer_key, X509* issuer, const char* cn,
-                             long serial, int64_t not_before, bool ca, const Bytes* fwid_ext) {
+                             long serial, int64_t not_before, bool ca, const Bytes* fwid_ext,
+                             const char* fwid_oid) {
   UniqueX509 cert(X509_new());
   if (!cert) return make_error("gpu.simulated", "X509_new failed");
   X509_set_version(cert.get(), 2);
@@ -98,7 +99,7 @@ Result<UniqueX509> make_cert(EVP_PKEY* subject_key, EVP_PKEY* issuer_key, X509* 
   VEIL_TRY(add_ext(cert.get(), iss, NID_subject_key_identifier, "hash"));
   if (issuer) VEIL_TRY(add_ext(cert.get(), iss, NID_authority_key_identifier, "keyid:always"));
   if (fwid_ext) {
-    std::unique_ptr<ASN1_OBJECT, ObjFree> oid(OBJ_txt2obj("2.23.133.5.4.1", 1));
+    std::unique_ptr<ASN1_OBJECT, ObjFree> oid(OBJ_txt2obj(fwid_oid, 1));
     std::unique_ptr<ASN1_OCTET_STRING, OctFree> oct(ASN1_OCTET_STRING_new());
     ASN1_OCTET_STRING_set(oct.get(), fwid_ext->data(), static_cast<int>(fwid_ext->size()));
     std::unique_ptr<X509_EXTENSION, ExtFree> ext(X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), 0, oct.get()));
@@ -120,19 +121,21 @@ void put_opaque(Bytes& out, nvidia::OpaqueFieldId id, ByteView value) {
 
 SimulatedGpuDevice::~SimulatedGpuDevice() = default;
 
-Result<std::unique_ptr<SimulatedGpuDevice>> SimulatedGpuDevice::create(int64_t not_before) {
+Result<std::unique_ptr<SimulatedGpuDevice>> SimulatedGpuDevice::create(int64_t not_before, nvidia::GpuArch arch) {
+  const char* fwid_oid = arch == nvidia::GpuArch::hopper ? "2.23.133.5.4.1" : "2.23.133.5.4.1.1";
   UniquePkey root_key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
   UniquePkey leaf_key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
   if (!root_key || !leaf_key) return make_error("gpu.simulated", "key generation failed");
   std::unique_ptr<SimulatedGpuDevice> dev(new SimulatedGpuDevice());
+  dev->arch_ = arch;
   dev->fwid_ = sha384_of("veil simulated GPU firmware");
   Bytes ext = dice_tcb_info(dev->fwid_);
   VEIL_ASSIGN_OR_RETURN(UniqueX509 root, make_cert(root_key.get(), root_key.get(), nullptr,
                                                    "Veil Simulated GPU Root (not a hardware TEE)", 1,
-                                                   not_before, true, nullptr));
+                                                   not_before, true, nullptr, nullptr));
   VEIL_ASSIGN_OR_RETURN(UniqueX509 leaf, make_cert(leaf_key.get(), root_key.get(), root.get(),
                                                    "Veil Simulated GPU Attestation Key", 2, not_before,
-                                                   false, &ext));
+                                                   false, &ext, fwid_oid));
   dev->root_pem_ = nvidia::to_pem(root.get());
   dev->chain_pem_ = nvidia::to_pem(leaf.get()) + dev->root_pem_;
   dev->keys_ = std::make_unique<Keys>();
@@ -200,12 +203,12 @@ Result<std::string> SimulatedGpuDevice::payload_json(const std::array<uint8_t, 3
   std::string chain_b64 = base64_encode(as_bytes(chain_pem_));
   for (size_t i = 0; i < gpu_count; ++i) {
     VEIL_ASSIGN_OR_RETURN(Bytes report, make_report(nonce));
-    list.push_back(boost::json::object{{"certificate", chain_b64}, {"evidence", base64_encode(report)}, {"arch", "HOPPER"}});
+    list.push_back(boost::json::object{{"certificate", chain_b64}, {"evidence", base64_encode(report)}, {"arch", nvidia::to_string(arch_)}});
   }
   boost::json::object o;
   o["nonce"] = hex_encode(nonce);
   o["evidence_list"] = std::move(list);
-  o["arch"] = "HOPPER";
+  o["arch"] = nvidia::to_string(arch_);
   o["veil_simulated_root"] = root_pem_;
   return boost::json::serialize(o);
 }

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "veil/attest/nvidia/fwid.h"
 #include "veil/base/bytes.h"
 #include "veil/base/result.h"
 
@@ -22,7 +23,10 @@ namespace veil::attest::gpu {
 class SimulatedGpuDevice {
  public:
   // Creates a fresh root and leaf key, valid from `not_before` for ten years.
-  static Result<std::unique_ptr<SimulatedGpuDevice>> create(int64_t not_before);
+  // HOPPER puts the FWID in extension 2.23.133.5.4.1, BLACKWELL in the DICE
+  // TcbInfo extension 2.23.133.5.4.1.1 (fwids[0]); the payload "arch" follows.
+  static Result<std::unique_ptr<SimulatedGpuDevice>> create(int64_t not_before,
+                                                            nvidia::GpuArch arch = nvidia::GpuArch::hopper);
   ~SimulatedGpuDevice();
 
   const std::string& root_pem() const { return root_pem_; }
@@ -43,6 +47,7 @@ class SimulatedGpuDevice {
   std::string root_pem_;
   std::string chain_pem_;
   Bytes fwid_;
+  nvidia::GpuArch arch_ = nvidia::GpuArch::hopper;
 };
 
 }  // namespace veil::attest::gpu
