@@ -150,8 +150,8 @@ KvCache::KvCache(const HParams& hp, const KvCacheOptions& o)
   size_t elem = f32_ ? 4 : 2;
   bytes_per_slot_ = 2 * size_t(hp.n_layer) * size_t(n_ctx_) * row_ * elem;
   size_t total = size_t(hp.n_layer) * size_t(n_slots_) * size_t(n_ctx_) * row_ * elem;
-  k_.assign(total, 0);
-  v_.assign(total, 0);
+  k_.reset(new uint8_t[total]);
+  v_.reset(new uint8_t[total]);
 }
 
 Forward::Forward(const Model& model, KvCache& cache, ThreadPool& pool, int max_batch)

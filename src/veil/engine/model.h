@@ -81,14 +81,15 @@ class KvCache {
   size_t offset(int layer, int slot, int pos) const {
     return ((size_t(layer) * size_t(n_slots_) + size_t(slot)) * size_t(n_ctx_) + size_t(pos)) * row_;
   }
-  void* k() { return k_.data(); }
-  void* v() { return v_.data(); }
+  void* k() { return k_.get(); }
+  void* v() { return v_.get(); }
 
  private:
   int n_slots_, n_ctx_;
   bool f32_;
   size_t row_, bytes_per_slot_;
-  std::vector<uint8_t> k_, v_;
+  // Left uninitialised: pages are committed only as positions are written, so RSS follows use.
+  std::unique_ptr<uint8_t[]> k_, v_;
 };
 
 // One token of a step.

@@ -2,6 +2,8 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+
 namespace veil::engine {
 
 namespace {
@@ -11,8 +13,8 @@ inline void cpu_relax() { _mm_pause(); }
 
 ThreadPool::ThreadPool(int n_threads) {
   n_ = n_threads > 0 ? n_threads : int(std::thread::hardware_concurrency());
-  if (n_ < 1) n_ = 1;
-  for (int i = 1; i < n_; ++i) threads_.emplace_back([this, i] { worker_loop(i); });
+  n_ = std::max(1, std::min(n_, 1024));
+  for (int i = 1; i < n_; ++i) threads_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -25,24 +27,44 @@ ThreadPool::~ThreadPool() {
   for (auto& t : threads_) t.join();
 }
 
+void ThreadPool::take_parts(uint64_t generation) {
+  for (;;) {
+    uint64_t t = ticket_.load(std::memory_order_acquire);
+    if ((t >> 16) != generation || int(t & 0xffff) >= n_) return;
+    if (ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) {
+      (*job_)(int(t & 0xffff), n_);
+      done_.fetch_add(1, std::memory_order_release);
+    }
+  }
+}
+
 void ThreadPool::run(const std::function<void(int, int)>& fn) {
   if (n_ == 1) {
     fn(0, 1);
     return;
   }
   job_ = &fn;
-  pending_.store(n_ - 1, std::memory_order_relaxed);
+  done_.store(0, std::memory_order_relaxed);
+  uint64_t g = ++last_generation_;
+  ticket_.store(g << 16, std::memory_order_release);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    generation_.fetch_add(1, std::memory_order_release);
+    generation_.store(g, std::memory_order_release);
   }
   cv_.notify_all();
-  fn(0, n_);
-  while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
+  take_parts(g);
+  for (int spin = 0; done_.load(std::memory_order_acquire) != n_; ++spin) {
+    // A claimed part whose thread lost its core: give the core back instead of spinning on it.
+    if (spin > 2000) {
+      std::this_thread::yield();
+    } else {
+      cpu_relax();
+    }
+  }
   job_ = nullptr;
 }
 
-void ThreadPool::worker_loop(int id) {
+void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
     uint64_t g = generation_.load(std::memory_order_acquire);
@@ -57,8 +79,7 @@ void ThreadPool::worker_loop(int id) {
     }
     seen = g;
     if (stop_.load()) return;
-    (*job_)(id, n_);
-    pending_.fetch_sub(1, std::memory_order_release);
+    take_parts(g);
   }
 }
 

@@ -1,6 +1,9 @@
-// A small persistent thread pool: run(fn) calls fn(worker, n_workers) on every worker (the caller is
-// worker 0) and returns when all are done. Workers spin briefly before sleeping, so the many short
-// parallel sections of a forward pass do not pay a futex wake-up each.
+// A small persistent thread pool: run(fn) calls fn(part, n_parts) once for every part in
+// [0, n_parts) (n_parts = size()) and returns when all are done. Parts are claimed dynamically, by
+// the caller too, so a worker the OS has not scheduled yet does not hold the step up: whoever is
+// running takes the next part. Workers spin briefly before sleeping, so the many short parallel
+// sections of a forward pass do not pay a futex wake-up each. A part is never run by two threads
+// at once, so per-part scratch buffers are safe.
 #pragma once
 
 #include <atomic>
@@ -24,13 +27,16 @@ class ThreadPool {
   void run(const std::function<void(int worker, int n_workers)>& fn);
 
  private:
-  void worker_loop(int id);
+  void worker_loop();
+  void take_parts(uint64_t generation);
 
   int n_;
   std::vector<std::thread> threads_;
   const std::function<void(int, int)>* job_ = nullptr;
+  uint64_t last_generation_ = 0;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> ticket_{0};  // (generation << 16) | next part
+  std::atomic<int> done_{0};
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::condition_variable cv_;

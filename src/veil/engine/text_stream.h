@@ -1,0 +1,32 @@
+// Turns a stream of token pieces into client text: only whole UTF-8 code points are released, and
+// text that could be the start of a stop string is held back until it is resolved.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace veil::engine {
+
+class TextStream {
+ public:
+  explicit TextStream(std::vector<std::string> stop) : stop_(std::move(stop)) {}
+
+  // Appends a piece; returns the text that is now safe to send. After a stop string appears,
+  // stopped() is true and the returned text ends right before it.
+  std::string push(std::string_view piece);
+  // End of generation: the held-back text; a trailing incomplete code point becomes U+FFFD.
+  std::string flush();
+  bool stopped() const { return stopped_; }
+
+ private:
+  std::vector<std::string> stop_;
+  std::string pending_;
+  bool stopped_ = false;
+};
+
+// Length of the longest prefix of s that ends on a UTF-8 code point boundary (an incomplete
+// sequence at the end is excluded; invalid bytes count as complete so they never block).
+size_t utf8_complete_prefix(std::string_view s);
+
+}  // namespace veil::engine
