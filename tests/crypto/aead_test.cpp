@@ -29,7 +29,8 @@ void run_wycheproof_aead(const std::string& file, const SealFn& seal, const Seal
       const auto& t = tv.as_object();
       std::string result = test::str(t.at("result"));
       int64_t id = t.at("tcId").as_int64();
-      Bytes key = unhex(t.at("key")), iv = unhex(t.at("iv")), aad = unhex(t.at("aad")), msg = unhex(t.at("msg"));
+      Bytes key = unhex(t.at("key")), iv = unhex(t.at("iv")), aad = unhex(t.at("aad")),
+            msg = unhex(t.at("msg"));
       Bytes ct_tag = concat({unhex(t.at("ct")), unhex(t.at("tag"))});
       auto opened = open(key, iv, aad, ct_tag);
       auto sealed = seal(key, iv, aad, msg);

@@ -25,7 +25,8 @@ TEST(Hkdf, Rfc5869Case1) {
   EXPECT_EQ(hex(prk), "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5");
   auto okm = hkdf_expand_sha256(prk, info, 42);
   ASSERT_TRUE(okm.ok());
-  EXPECT_EQ(hex(*okm), "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+  EXPECT_EQ(hex(*okm),
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
   auto whole = hkdf_sha256(ikm, salt, info, 42);
   ASSERT_TRUE(whole.ok());
   EXPECT_EQ(*whole, *okm);

@@ -30,7 +30,8 @@ std::array<uint8_t, 32> negate_mod_n(const uint8_t* s) {
 }
 
 TEST(Secp256k1, KnownKeyAddress) {
-  auto key = Secp256k1Key::from_private(unhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"));
+  auto key =
+      Secp256k1Key::from_private(unhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"));
   ASSERT_TRUE(key.ok());
   EXPECT_EQ(key->address(), "0x2c7536e3605d9c16a7a3d7b1898e529396a65c23");
   EXPECT_EQ(hex(key->address_bytes()), "2c7536e3605d9c16a7a3d7b1898e529396a65c23");

@@ -31,7 +31,8 @@ TEST(Timing, SigningCostPrinted) {
     text[0] = char('a' + i % 26);
     sink += ed.sign(as_bytes(text))[0];
   });
-  std::printf("[timing] eip191_sign: %.1f us/op, ed25519 sign: %.1f us/op (%zu)\n", eip191, ed25519, sink % 2);
+  std::printf("[timing] eip191_sign: %.1f us/op, ed25519 sign: %.1f us/op (%zu)\n", eip191, ed25519,
+              sink % 2);
   EXPECT_GT(sink, 0u);
 }
 

@@ -50,7 +50,8 @@ TEST(X25519, Wycheproof) {
         ASSERT_TRUE(shared.ok()) << "tcId " << t.at("tcId").as_int64() << " " << test::str(t.at("comment"));
         EXPECT_EQ(hex(*shared), test::str(t.at("shared"))) << "tcId " << t.at("tcId").as_int64();
       } else {
-        EXPECT_FALSE(shared.ok() && hex(*shared) == test::str(t.at("shared"))) << "tcId " << t.at("tcId").as_int64();
+        EXPECT_FALSE(shared.ok() && hex(*shared) == test::str(t.at("shared")))
+            << "tcId " << t.at("tcId").as_int64();
       }
       ++counts[result];
     }

@@ -20,10 +20,14 @@ Error auth_failed() { return make_error("crypto.auth_failed", "AEAD authenticati
 
 const EVP_CIPHER* gcm_cipher(size_t key_size) {
   switch (key_size) {
-    case 16: return EVP_aes_128_gcm();
-    case 24: return EVP_aes_192_gcm();
-    case 32: return EVP_aes_256_gcm();
-    default: return nullptr;
+    case 16:
+      return EVP_aes_128_gcm();
+    case 24:
+      return EVP_aes_192_gcm();
+    case 32:
+      return EVP_aes_256_gcm();
+    default:
+      return nullptr;
   }
 }
 
@@ -31,11 +35,13 @@ const EVP_CIPHER* gcm_cipher(size_t key_size) {
 bool fits_int(size_t n) { return n < size_t(INT_MAX) - 64; }
 
 Status check_gcm_inputs(ByteView key, ByteView nonce, ByteView aad, size_t text_len) {
-  if (gcm_cipher(key.size()) == nullptr) return make_error("crypto.bad_key", "AES-GCM key must be 16, 24 or 32 bytes");
+  if (gcm_cipher(key.size()) == nullptr)
+    return make_error("crypto.bad_key", "AES-GCM key must be 16, 24 or 32 bytes");
   if (nonce.empty() || nonce.size() > kAesGcmMaxNonceSize) {
     return make_error("crypto.bad_nonce", "AES-GCM nonce must be 1..128 bytes");
   }
-  if (!fits_int(aad.size()) || !fits_int(text_len)) return make_error("crypto.too_large", "AEAD input too large");
+  if (!fits_int(aad.size()) || !fits_int(text_len))
+    return make_error("crypto.too_large", "AEAD input too large");
   return ok_status();
 }
 
@@ -70,7 +76,8 @@ Result<Bytes> aes_gcm_seal(ByteView key, ByteView nonce, ByteView aad, ByteView 
   }
   if (EVP_EncryptFinal_ex(ctx.get(), out.data() + written, &len) != 1 ||
       size_t(written + len) != plaintext.size() ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, int(kAeadTagSize), out.data() + plaintext.size()) != 1) {
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, int(kAeadTagSize),
+                          out.data() + plaintext.size()) != 1) {
     return make_error("crypto.internal", "AES-GCM finalisation failed");
   }
   return out;
@@ -115,8 +122,8 @@ Result<Bytes> chacha20poly1305_seal(ByteView key, ByteView nonce, ByteView aad, 
   detail::ensure_sodium();
   Bytes out(plaintext.size() + kAeadTagSize);
   unsigned long long out_len = 0;
-  crypto_aead_chacha20poly1305_ietf_encrypt(out.data(), &out_len, plaintext.data(), plaintext.size(), aad.data(),
-                                            aad.size(), nullptr, nonce.data(), key.data());
+  crypto_aead_chacha20poly1305_ietf_encrypt(out.data(), &out_len, plaintext.data(), plaintext.size(),
+                                            aad.data(), aad.size(), nullptr, nonce.data(), key.data());
   out.resize(size_t(out_len));
   return out;
 }
@@ -134,8 +141,8 @@ Result<Bytes> chacha20poly1305_open(ByteView key, ByteView nonce, ByteView aad, 
   unsigned long long out_len = 0;
   // libsodium verifies the tag before decrypting anything.
   if (crypto_aead_chacha20poly1305_ietf_decrypt(out.data(), &out_len, nullptr, ciphertext_and_tag.data(),
-                                                ciphertext_and_tag.size(), aad.data(), aad.size(), nonce.data(),
-                                                key.data()) != 0) {
+                                                ciphertext_and_tag.size(), aad.data(), aad.size(),
+                                                nonce.data(), key.data()) != 0) {
     return auth_failed();
   }
   out.resize(size_t(out_len));
@@ -152,13 +159,14 @@ Result<Bytes> xchacha20poly1305_seal(ByteView key, ByteView nonce, ByteView aad,
   detail::ensure_sodium();
   Bytes out(plaintext.size() + kAeadTagSize);
   unsigned long long out_len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data(), &out_len, plaintext.data(), plaintext.size(), aad.data(),
-                                             aad.size(), nullptr, nonce.data(), key.data());
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data(), &out_len, plaintext.data(), plaintext.size(),
+                                             aad.data(), aad.size(), nullptr, nonce.data(), key.data());
   out.resize(size_t(out_len));
   return out;
 }
 
-Result<Bytes> xchacha20poly1305_open(ByteView key, ByteView nonce, ByteView aad, ByteView ciphertext_and_tag) {
+Result<Bytes> xchacha20poly1305_open(ByteView key, ByteView nonce, ByteView aad,
+                                     ByteView ciphertext_and_tag) {
   if (key.size() != crypto_aead_xchacha20poly1305_ietf_KEYBYTES) {
     return make_error("crypto.bad_key", "XChaCha20-Poly1305 key must be 32 bytes");
   }
@@ -170,8 +178,8 @@ Result<Bytes> xchacha20poly1305_open(ByteView key, ByteView nonce, ByteView aad,
   Bytes out(ciphertext_and_tag.size() - kAeadTagSize);
   unsigned long long out_len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(out.data(), &out_len, nullptr, ciphertext_and_tag.data(),
-                                                 ciphertext_and_tag.size(), aad.data(), aad.size(), nonce.data(),
-                                                 key.data()) != 0) {
+                                                 ciphertext_and_tag.size(), aad.data(), aad.size(),
+                                                 nonce.data(), key.data()) != 0) {
     return auth_failed();
   }
   out.resize(size_t(out_len));

@@ -24,13 +24,11 @@ Result<Bytes> aes_gcm_open(ByteView key, ByteView nonce, ByteView aad, ByteView 
 
 // ChaCha20-Poly1305, IETF variant (RFC 8439): 32-byte key, 12-byte nonce.
 Result<Bytes> chacha20poly1305_seal(ByteView key, ByteView nonce, ByteView aad, ByteView plaintext);
-Result<Bytes> chacha20poly1305_open(ByteView key, ByteView nonce, ByteView aad,
-                                    ByteView ciphertext_and_tag);
+Result<Bytes> chacha20poly1305_open(ByteView key, ByteView nonce, ByteView aad, ByteView ciphertext_and_tag);
 
 // XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha) via libsodium: 32-byte key,
 // 24-byte nonce.
 Result<Bytes> xchacha20poly1305_seal(ByteView key, ByteView nonce, ByteView aad, ByteView plaintext);
-Result<Bytes> xchacha20poly1305_open(ByteView key, ByteView nonce, ByteView aad,
-                                     ByteView ciphertext_and_tag);
+Result<Bytes> xchacha20poly1305_open(ByteView key, ByteView nonce, ByteView aad, ByteView ciphertext_and_tag);
 
 }  // namespace veil::crypto

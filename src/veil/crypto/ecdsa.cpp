@@ -80,14 +80,17 @@ EcdsaKey EcdsaKey::generate(Curve curve) {
 }
 
 Result<EcdsaKey> EcdsaKey::from_private_pem(std::string_view pem) {
-  if (pem.empty() || pem.size() > (size_t(1) << 20)) return make_error("crypto.bad_key", "private key PEM size");
+  if (pem.empty() || pem.size() > (size_t(1) << 20))
+    return make_error("crypto.bad_key", "private key PEM size");
   auto bio = detail::memory_bio(pem);
   if (!bio) return make_error("crypto.internal", "BIO allocation failed");
   Owned<EVP_PKEY> pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, detail::no_password, nullptr));
-  if (!pkey || !EVP_PKEY_is_a(pkey.get(), "EC")) return make_error("crypto.bad_key", "not an EC private key PEM");
+  if (!pkey || !EVP_PKEY_is_a(pkey.get(), "EC"))
+    return make_error("crypto.bad_key", "not an EC private key PEM");
   char name[64] = {};
   size_t name_len = 0;
-  if (EVP_PKEY_get_utf8_string_param(pkey.get(), OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), &name_len) != 1) {
+  if (EVP_PKEY_get_utf8_string_param(pkey.get(), OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), &name_len) !=
+      1) {
     return make_error("crypto.bad_key", "EC key without a named curve");
   }
   std::string_view group(name, name_len);
@@ -139,7 +142,8 @@ Bytes EcdsaKey::sign_der(ByteView message) const {
     ecdsa_failure("sign init");
   }
   size_t len = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &len, message.data(), message.size()) != 1) ecdsa_failure("sign size");
+  if (EVP_DigestSign(ctx.get(), nullptr, &len, message.data(), message.size()) != 1)
+    ecdsa_failure("sign size");
   Bytes der(len);
   if (EVP_DigestSign(ctx.get(), der.data(), &len, message.data(), message.size()) != 1) ecdsa_failure("sign");
   der.resize(len);
@@ -187,7 +191,8 @@ bool ecdsa_verify_digest_raw(Curve curve, ByteView public_raw, ByteView digest, 
 }
 
 Result<Bytes> ecdsa_der_to_raw(ByteView der, size_t scalar_len) {
-  if (scalar_len == 0 || scalar_len > 66) return make_error("crypto.bad_signature", "unsupported scalar length");
+  if (scalar_len == 0 || scalar_len > 66)
+    return make_error("crypto.bad_signature", "unsupported scalar length");
   auto sig = parse_der_strict(der);
   if (!sig) return make_error("crypto.bad_signature", "malformed DER ECDSA signature");
   const BIGNUM* r = nullptr;

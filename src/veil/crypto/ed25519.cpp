@@ -11,7 +11,8 @@
 
 namespace veil::crypto {
 
-static_assert(crypto_sign_SECRETKEYBYTES == 64 && crypto_sign_PUBLICKEYBYTES == 32 && crypto_sign_BYTES == 64);
+static_assert(crypto_sign_SECRETKEYBYTES == 64 && crypto_sign_PUBLICKEYBYTES == 32 &&
+              crypto_sign_BYTES == 64);
 
 Ed25519Key Ed25519Key::generate() {
   std::array<uint8_t, 32> seed{};
@@ -22,7 +23,8 @@ Ed25519Key Ed25519Key::generate() {
 }
 
 Result<Ed25519Key> Ed25519Key::from_seed(ByteView seed32) {
-  if (seed32.size() != crypto_sign_SEEDBYTES) return make_error("crypto.bad_key", "Ed25519 seed must be 32 bytes");
+  if (seed32.size() != crypto_sign_SEEDBYTES)
+    return make_error("crypto.bad_key", "Ed25519 seed must be 32 bytes");
   detail::ensure_sodium();
   Ed25519Key key;
   crypto_sign_seed_keypair(key.public_key_.data(), key.secret_key_.data(), seed32.data());
@@ -66,13 +68,16 @@ std::array<uint8_t, 32> Ed25519Key::seed() const {
 }
 
 bool ed25519_verify(ByteView public_key32, ByteView message, ByteView signature64) {
-  if (public_key32.size() != crypto_sign_PUBLICKEYBYTES || signature64.size() != crypto_sign_BYTES) return false;
+  if (public_key32.size() != crypto_sign_PUBLICKEYBYTES || signature64.size() != crypto_sign_BYTES)
+    return false;
   detail::ensure_sodium();
-  return crypto_sign_verify_detached(signature64.data(), message.data(), message.size(), public_key32.data()) == 0;
+  return crypto_sign_verify_detached(signature64.data(), message.data(), message.size(),
+                                     public_key32.data()) == 0;
 }
 
 Result<std::array<uint8_t, 32>> ed25519_public_to_x25519(ByteView public_key32) {
-  if (public_key32.size() != 32) return make_error("crypto.bad_public_key", "Ed25519 public key must be 32 bytes");
+  if (public_key32.size() != 32)
+    return make_error("crypto.bad_public_key", "Ed25519 public key must be 32 bytes");
   detail::ensure_sodium();
   std::array<uint8_t, 32> out{};
   if (crypto_sign_ed25519_pk_to_curve25519(out.data(), public_key32.data()) != 0) {

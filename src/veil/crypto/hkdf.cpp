@@ -15,18 +15,24 @@ namespace {
 
 const EVP_MD* evp_md(HashAlg alg) {
   switch (alg) {
-    case HashAlg::sha256: return EVP_sha256();
-    case HashAlg::sha384: return EVP_sha384();
-    case HashAlg::sha512: return EVP_sha512();
+    case HashAlg::sha256:
+      return EVP_sha256();
+    case HashAlg::sha384:
+      return EVP_sha384();
+    case HashAlg::sha512:
+      return EVP_sha512();
   }
   return EVP_sha256();
 }
 
 const char* md_name(HashAlg alg) {
   switch (alg) {
-    case HashAlg::sha256: return "SHA256";
-    case HashAlg::sha384: return "SHA384";
-    case HashAlg::sha512: return "SHA512";
+    case HashAlg::sha256:
+      return "SHA256";
+    case HashAlg::sha384:
+      return "SHA384";
+    case HashAlg::sha512:
+      return "SHA512";
   }
   return "SHA256";
 }
@@ -46,9 +52,12 @@ void* octets(ByteView v) {
 
 size_t hash_length(HashAlg alg) {
   switch (alg) {
-    case HashAlg::sha256: return 32;
-    case HashAlg::sha384: return 48;
-    case HashAlg::sha512: return 64;
+    case HashAlg::sha256:
+      return 32;
+    case HashAlg::sha384:
+      return 48;
+    case HashAlg::sha512:
+      return 64;
   }
   return 32;
 }
@@ -58,7 +67,8 @@ Bytes hkdf_extract(HashAlg alg, ByteView salt, ByteView ikm) {
   // exactly like an empty key (keys shorter than the block are zero-padded).
   Bytes prk(hash_length(alg));
   unsigned int len = 0;
-  if (HMAC(evp_md(alg), octets(salt), int(salt.size()), ikm.data(), ikm.size(), prk.data(), &len) == nullptr ||
+  if (HMAC(evp_md(alg), octets(salt), int(salt.size()), ikm.data(), ikm.size(), prk.data(), &len) ==
+          nullptr ||
       len != prk.size()) {
     std::fputs("veil: HMAC failure in HKDF-Extract\n", stderr);
     std::abort();

@@ -18,11 +18,11 @@ constexpr uint64_t kRoundConstants[24] = {
 
 // rho offsets, indexed by lane x + 5y.
 constexpr unsigned kRho[25] = {
-    0, 1, 62, 28, 27,   //
-    36, 44, 6, 55, 20,  //
-    3, 10, 43, 25, 39,  //
-    41, 45, 15, 21, 8,  //
-    18, 2, 61, 56, 14,
+    0,  1,  62, 28, 27,  //
+    36, 44, 6,  55, 20,  //
+    3,  10, 43, 25, 39,  //
+    41, 45, 15, 21, 8,   //
+    18, 2,  61, 56, 14,
 };
 
 inline uint64_t rotl(uint64_t v, unsigned n) { return n == 0 ? v : (v << n) | (v >> (64 - n)); }

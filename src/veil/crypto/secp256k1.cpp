@@ -68,7 +68,8 @@ bool parse_public(ByteView in, secp256k1_pubkey* out) {
 
 // ECDH "hash" that returns the raw X coordinate: the NEAR scheme feeds the
 // unhashed shared X into HKDF.
-int copy_x_only(unsigned char* output, const unsigned char* x32, const unsigned char* /*y32*/, void* /*data*/) {
+int copy_x_only(unsigned char* output, const unsigned char* x32, const unsigned char* /*y32*/,
+                void* /*data*/) {
   std::memcpy(output, x32, 32);
   return 1;
 }
@@ -129,7 +130,8 @@ std::array<uint8_t, 20> Secp256k1Key::address_bytes() const { return eth_address
 std::array<uint8_t, 65> Secp256k1Key::sign_recoverable(const Digest32& hash) const {
   secp256k1_ecdsa_recoverable_signature sig;
   // nullptr noncefp = secp256k1_nonce_function_rfc6979; the result is always low-s.
-  if (secp256k1_ecdsa_sign_recoverable(context(), &sig, hash.data(), private_.data(), nullptr, nullptr) != 1) {
+  if (secp256k1_ecdsa_sign_recoverable(context(), &sig, hash.data(), private_.data(), nullptr, nullptr) !=
+      1) {
     secp_failure("sign_recoverable");
   }
   std::array<uint8_t, 65> out{};
@@ -156,7 +158,10 @@ Result<std::array<uint8_t, 32>> Secp256k1Key::ecdh_shared_x(ByteView peer_public
 std::array<uint8_t, 32> Secp256k1Key::private_bytes() const { return private_; }
 
 Digest32 eip191_hash(std::string_view message) {
-  std::string prefixed = "\x19" "Ethereum Signed Message:\n" + std::to_string(message.size());
+  std::string prefixed =
+      "\x19"
+      "Ethereum Signed Message:\n" +
+      std::to_string(message.size());
   prefixed.append(message);
   return keccak256(as_bytes(prefixed));
 }
@@ -203,10 +208,12 @@ std::string eth_address(const std::array<uint8_t, 64>& public_xy) {
 }
 
 Result<std::string> eip191_recover_address(std::string_view text, std::string_view signature_hex) {
-  if (signature_hex.size() >= 2 && signature_hex[0] == '0' && (signature_hex[1] == 'x' || signature_hex[1] == 'X')) {
+  if (signature_hex.size() >= 2 && signature_hex[0] == '0' &&
+      (signature_hex[1] == 'x' || signature_hex[1] == 'X')) {
     signature_hex.remove_prefix(2);
   }
-  if (signature_hex.size() != 130) return make_error("crypto.bad_signature", "signature must be 65 bytes of hex");
+  if (signature_hex.size() != 130)
+    return make_error("crypto.bad_signature", "signature must be 65 bytes of hex");
   auto sig = hex_decode(signature_hex);
   if (!sig.ok()) return make_error("crypto.bad_signature", "signature is not valid hex");
   VEIL_ASSIGN_OR_RETURN(auto xy, secp256k1_recover(eip191_hash(text), *sig));

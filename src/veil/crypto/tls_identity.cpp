@@ -98,7 +98,8 @@ Result<std::string> key_to_pkcs8_pem(EVP_PKEY* key) {
 }
 
 Result<Owned<X509>> first_cert_from_pem(std::string_view pem) {
-  if (pem.empty() || pem.size() > kMaxPemSize) return make_error("crypto.bad_certificate", "certificate PEM size");
+  if (pem.empty() || pem.size() > kMaxPemSize)
+    return make_error("crypto.bad_certificate", "certificate PEM size");
   auto bio = detail::memory_bio(pem);
   if (!bio) return x509_error("BIO allocation failed");
   Owned<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, detail::no_password, nullptr));
@@ -147,7 +148,8 @@ Result<TlsIdentity> generate_self_signed_tls_identity(std::string_view common_na
   EcdsaKey key = EcdsaKey::generate(Curve::p256);
 
   Owned<X509> cert(X509_new());
-  if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1) return x509_error("certificate allocation failed");
+  if (!cert || X509_set_version(cert.get(), X509_VERSION_3) != 1)
+    return x509_error("certificate allocation failed");
 
   // Random positive 128-bit serial (RFC 5280 §4.1.2.2: at most 20 octets).
   std::array<uint8_t, 16> serial_bytes{};
@@ -211,7 +213,8 @@ Result<TlsIdentity> generate_self_signed_tls_identity(std::string_view common_na
 
 Result<TlsIdentity> load_tls_identity(std::string_view cert_pem, std::string_view key_pem) {
   VEIL_ASSIGN_OR_RETURN(Owned<X509> cert, first_cert_from_pem(cert_pem));
-  if (key_pem.empty() || key_pem.size() > kMaxPemSize) return make_error("crypto.bad_key", "private key PEM size");
+  if (key_pem.empty() || key_pem.size() > kMaxPemSize)
+    return make_error("crypto.bad_key", "private key PEM size");
   auto bio = detail::memory_bio(key_pem);
   if (!bio) return x509_error("BIO allocation failed");
   Owned<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, detail::no_password, nullptr));
@@ -237,7 +240,8 @@ Result<std::array<uint8_t, 32>> spki_sha256_of_cert_pem(std::string_view pem) {
 }
 
 Result<std::array<uint8_t, 32>> spki_sha256_of_cert_der(ByteView der) {
-  if (der.empty() || der.size() > kMaxPemSize) return make_error("crypto.bad_certificate", "certificate DER size");
+  if (der.empty() || der.size() > kMaxPemSize)
+    return make_error("crypto.bad_certificate", "certificate DER size");
   const unsigned char* p = der.data();
   Owned<X509> cert(d2i_X509(nullptr, &p, long(der.size())));
   if (!cert || p != der.data() + der.size()) {
