@@ -167,7 +167,7 @@ Status UpstreamBackend::stream(const BackendRequest& req,
     log::warn("upstream answered HTTP {}", status);
     return map_status(status);
   }
-  return make_error("upstream.truncated", "upstream stream ended before [DONE]");
+  return make_error("upstream.truncated", "upstream stream ended early");
 }
 
 }  // namespace veil::node
