@@ -568,6 +568,7 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
     if (state_ == State::fresh) {
       send_locked(500, "application/json", openai_error_json("internal error", "server_error"), {});
     } else if (state_ == State::streaming) {
+      log::debug("net: request {} handler returned mid-stream", request_id_);
       state_ = State::failed;
       session_abort();
     }
