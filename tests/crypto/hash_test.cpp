@@ -75,6 +75,10 @@ TEST(Hash, FileStreamingMatchesInMemory) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, "crypto.file_open");
 
+  auto directory = sha256_file(::testing::TempDir());
+  ASSERT_FALSE(directory.ok());
+  EXPECT_EQ(directory.error().code, "crypto.file_read");
+
   std::string empty_path = path + ".empty";
   { std::ofstream out(empty_path, std::ios::binary); }
   auto empty = sha256_file(empty_path);
