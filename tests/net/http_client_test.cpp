@@ -121,7 +121,10 @@ TEST(HttpClient, PinnedSpkiMatchAndMismatch) {
   EXPECT_EQ(v.error().code, "net.tls");
 }
 
-TEST(HttpClient, StreamCallbacksReceiveExactBytes) {
+class StreamExactBytes : public testing::TestWithParam<bool> {};
+
+TEST_P(StreamExactBytes, CallbacksReceiveExactBytes) {
+  const bool tls = GetParam();
   std::vector<std::string> pieces;
   std::string expected;
   for (int i = 0; i < 50; ++i) {
@@ -131,11 +134,19 @@ TEST(HttpClient, StreamCallbacksReceiveExactBytes) {
     pieces.push_back(p);
     expected += p;
   }
-  auto server = start_server([&](const HttpRequest&, ResponseWriter& w) {
-    w.begin_stream(200, "text/event-stream", {{"x-extra", "1"}});
-    for (const auto& p : pieces) w.write(p);
-    w.end_stream();
-  });
+  HttpServerOptions opt;
+  if (tls) {
+    const auto id = test::make_test_identity();
+    opt.tls = TlsServerConfig{id.cert_pem, id.key_pem};
+  }
+  auto server = start_server(
+      [&](const HttpRequest&, ResponseWriter& w) {
+        w.begin_stream(200, "text/event-stream", {{"x-extra", "1"}});
+        for (const auto& p : pieces) EXPECT_TRUE(w.write(p));
+        EXPECT_TRUE(w.end_stream());
+        EXPECT_TRUE(w.completed());
+      },
+      opt);
   HttpClient client;
   for (int round = 0; round < 2; ++round) {
     std::string got;
@@ -151,8 +162,8 @@ TEST(HttpClient, StreamCallbacksReceiveExactBytes) {
       got.append(d);
       return true;
     };
-    auto r = client.stream("POST", url(*server, "/v1/chat/completions"), {{"content-type", "application/json"}},
-                           "{}", cb);
+    auto r = client.stream("POST", url(*server, "/v1/chat/completions", tls),
+                           {{"content-type", "application/json"}}, "{}", cb);
     ASSERT_TRUE(r.ok()) << r.error().to_string();
     EXPECT_EQ(*r, 200);
     EXPECT_EQ(seen_status, 200);
@@ -160,6 +171,8 @@ TEST(HttpClient, StreamCallbacksReceiveExactBytes) {
     EXPECT_EQ(got, expected);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(PlainAndTls, StreamExactBytes, testing::Bool());
 
 TEST(HttpClient, CallbackAbortStopsTheStream) {
   auto server = start_server([](const HttpRequest&, ResponseWriter& w) {

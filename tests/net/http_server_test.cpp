@@ -260,6 +260,70 @@ TEST(HttpServer, ClientDisconnectMidStreamFailsWrite) {
   EXPECT_LT(fut.get(), 500ms);
 }
 
+TEST(HttpServer, StalledClientHitsWriteTimeout) {
+  HttpServerOptions opt;
+  opt.write_timeout = 1s;
+  std::promise<std::chrono::steady_clock::duration> failed_after;
+  auto server = start_server(
+      [&](const HttpRequest&, ResponseWriter& w) {
+        w.begin_stream(200, "application/octet-stream");
+        const std::string block(256 * 1024, 'x');
+        const auto start = std::chrono::steady_clock::now();
+        // The client never reads: socket buffers fill, then a write stalls.
+        for (int i = 0; i < 400; ++i) {
+          if (!w.write(block)) break;
+        }
+        failed_after.set_value(std::chrono::steady_clock::now() - start);
+      },
+      opt);
+  int fd = raw_connect(server->port());
+  send_all(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto fut = failed_after.get_future();
+  ASSERT_EQ(fut.wait_for(10s), std::future_status::ready);
+  EXPECT_LT(fut.get(), 5s);
+  ::close(fd);
+}
+
+TEST(HttpServer, SlowBodyTimesOut) {
+  HttpServerOptions opt;
+  opt.body_timeout = 1s;
+  auto server = start_server(echo_handler, opt);
+  int fd = raw_connect(server->port());
+  const auto start = std::chrono::steady_clock::now();
+  send_all(fd, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab");
+  std::string rest;
+  EXPECT_TRUE(read_until_closed(fd, rest, 4000));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2500ms);
+  ::close(fd);
+}
+
+TEST(HttpServer, HeadAndNoContentHaveNoBody) {
+  auto server = start_server([](const HttpRequest& req, ResponseWriter& w) {
+    if (req.path == "/empty") {
+      w.send(204, "", "ignored");
+    } else {
+      w.send(200, "text/plain", "twelve bytes");
+    }
+  });
+  int fd = raw_connect(server->port());
+  send_all(fd, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /empty HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string buf;
+  // HEAD: Content-Length of the would-be body, no body bytes follow.
+  size_t end;
+  while ((end = buf.find("\r\n\r\n")) == std::string::npos && test::recv_some(fd, buf, 1000)) {
+  }
+  ASSERT_NE(end, std::string::npos);
+  EXPECT_NE(buf.find("Content-Length: 12\r\n"), std::string::npos);
+  buf.erase(0, end + 4);
+  auto no_content = read_response(fd, buf);
+  EXPECT_EQ(no_content.status, 204);
+  EXPECT_EQ(no_content.head.find("Content-Length"), std::string::npos);
+  auto last = read_response(fd, buf);
+  EXPECT_EQ(last.status, 200);
+  EXPECT_EQ(last.body, "twelve bytes");
+  ::close(fd);
+}
+
 TEST(HttpServer, ThousandConcurrentConnectionsAndLimit) {
   constexpr int kConnections = 1000;
   HttpServerOptions opt;
