@@ -6,6 +6,7 @@
 #include <climits>
 #include <memory>
 
+#include "veil/crypto/aes_gcm_any_nonce.h"
 #include "veil/crypto/sodium_init.h"
 
 namespace veil::crypto {
@@ -15,6 +16,9 @@ struct CipherCtxFree {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 };
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+
+// OpenSSL 3.0's GCM keeps the IV in a 128-byte buffer (GCM_IV_MAX_SIZE).
+constexpr size_t kOpenSslMaxGcmNonce = 128;
 
 Error auth_failed() { return make_error("crypto.auth_failed", "AEAD authentication failed"); }
 
@@ -37,9 +41,7 @@ bool fits_int(size_t n) { return n < size_t(INT_MAX) - 64; }
 Status check_gcm_inputs(ByteView key, ByteView nonce, ByteView aad, size_t text_len) {
   if (gcm_cipher(key.size()) == nullptr)
     return make_error("crypto.bad_key", "AES-GCM key must be 16, 24 or 32 bytes");
-  if (nonce.empty() || nonce.size() > kAesGcmMaxNonceSize) {
-    return make_error("crypto.bad_nonce", "AES-GCM nonce must be 1..128 bytes");
-  }
+  if (nonce.empty()) return make_error("crypto.bad_nonce", "AES-GCM nonce must not be empty");
   if (!fits_int(aad.size()) || !fits_int(text_len))
     return make_error("crypto.too_large", "AEAD input too large");
   return ok_status();
@@ -61,6 +63,7 @@ Result<CipherCtx> gcm_init(ByteView key, ByteView nonce, bool encrypt) {
 
 Result<Bytes> aes_gcm_seal(ByteView key, ByteView nonce, ByteView aad, ByteView plaintext) {
   VEIL_TRY(check_gcm_inputs(key, nonce, aad, plaintext.size()));
+  if (nonce.size() > kOpenSslMaxGcmNonce) return detail::aes_gcm_seal_any_nonce(key, nonce, aad, plaintext);
   VEIL_ASSIGN_OR_RETURN(CipherCtx ctx, gcm_init(key, nonce, true));
   Bytes out(plaintext.size() + kAeadTagSize);
   int len = 0;
@@ -85,6 +88,9 @@ Result<Bytes> aes_gcm_seal(ByteView key, ByteView nonce, ByteView aad, ByteView 
 
 Result<Bytes> aes_gcm_open(ByteView key, ByteView nonce, ByteView aad, ByteView ciphertext_and_tag) {
   VEIL_TRY(check_gcm_inputs(key, nonce, aad, ciphertext_and_tag.size()));
+  if (nonce.size() > kOpenSslMaxGcmNonce) {
+    return detail::aes_gcm_open_any_nonce(key, nonce, aad, ciphertext_and_tag);
+  }
   if (ciphertext_and_tag.size() < kAeadTagSize) return auth_failed();
   size_t ct_len = ciphertext_and_tag.size() - kAeadTagSize;
   VEIL_ASSIGN_OR_RETURN(CipherCtx ctx, gcm_init(key, nonce, false));

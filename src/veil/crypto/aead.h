@@ -13,12 +13,11 @@
 namespace veil::crypto {
 
 inline constexpr size_t kAeadTagSize = 16;
-inline constexpr size_t kAesGcmMaxNonceSize = 128;
 
 // AES-GCM (NIST SP 800-38D) via OpenSSL. key: 16, 24 or 32 bytes.
-// nonce: 1..kAesGcmMaxNonceSize bytes (12 is the standard; other lengths go
-// through GHASH, SP 800-38D §7.1). Longer nonces are "crypto.bad_nonce":
-// OpenSSL's GCM keeps at most 128 IV bytes.
+// nonce: any length >= 1 (12 is the standard; other lengths go through
+// GHASH, SP 800-38D §7.1). Nonces over 128 bytes, which OpenSSL's GCM does
+// not take, are handled by an SP 800-38D construction of our own.
 Result<Bytes> aes_gcm_seal(ByteView key, ByteView nonce, ByteView aad, ByteView plaintext);
 Result<Bytes> aes_gcm_open(ByteView key, ByteView nonce, ByteView aad, ByteView ciphertext_and_tag);
 
