@@ -13,7 +13,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -83,7 +82,6 @@ struct Connection {
   asio::io_context ioc{1};
   tcp::socket sock{ioc};
   std::unique_ptr<ssl::stream<tcp::socket&>> tls;
-  asio::steady_timer timer{ioc};
   beast::flat_buffer buffer;
   std::string spki_hex;
   Clock::time_point idle_since{};
@@ -94,26 +92,28 @@ struct Connection {
   template <typename Start>
   error_code run(Clock::time_point deadline, Start&& start) {
     bool done = false;
-    bool timed_out = false;
     error_code result;
     start([&](error_code ec, auto&&...) {
       done = true;
       result = ec;
-      timer.cancel();
     });
-    if (!done) {
-      timer.expires_at(deadline);
-      timer.async_wait([&](error_code ec) {
-        if (ec || done) return;
-        timed_out = true;
+    // The deadline is the reactor's wait timeout (epoll_wait), so no timer is
+    // armed and cancelled per operation.
+    ioc.restart();
+    while (!done) {
+      if (ioc.run_one_until(deadline) == 0 && !done) {
+        if (Clock::now() < deadline) {
+          ioc.restart();
+          continue;
+        }
         error_code ignored;
         sock.cancel(ignored);
         sock.close(ignored);
-      });
+        ioc.restart();
+        ioc.run();  // completes the aborted operation
+        return asio::error::timed_out;
+      }
     }
-    ioc.restart();
-    ioc.run();
-    if (timed_out) return asio::error::timed_out;
     return result;
   }
 

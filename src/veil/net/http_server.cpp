@@ -48,6 +48,7 @@ constexpr size_t kCoalesceBody = 16 * 1024;
 // client and to buffer pipelined requests) up to this many bytes.
 constexpr size_t kMaxBufferedWhileBusy = 64 * 1024;
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
+constexpr auto kSweepInterval = std::chrono::milliseconds(100);
 
 // RFC 9110 §6.6.1 Date, cached per second per thread.
 std::string_view http_date() {
@@ -174,6 +175,7 @@ struct HttpServer::Impl {
   std::unique_ptr<ssl::context> tls;
   tcp::acceptor acceptor;
   asio::steady_timer accept_retry;
+  asio::steady_timer sweep_timer;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> io_threads;
   WorkerPool pool;
@@ -197,9 +199,11 @@ struct HttpServer::Impl {
         ioc(static_cast<int>(std::max(1u, opt.io_threads))),
         acceptor(asio::make_strand(ioc)),
         accept_retry(acceptor.get_executor()),
+        sweep_timer(acceptor.get_executor()),
         pool(opt.max_handler_threads) {}
 
   void do_accept();
+  void sweep();
   void on_accept(error_code ec, tcp::socket sock);
   void session_closed(uint64_t id, const std::string& address_key);
 };
@@ -216,8 +220,6 @@ class Session : public std::enable_shared_from_this<Session> {
       : srv_(srv),
         executor_(sock.get_executor()),
         sock_(std::move(sock)),
-        read_timer_(executor_),
-        write_timer_(executor_),
         id_(id),
         remote_(std::move(remote)),
         address_key_(std::move(address_key)),
@@ -286,18 +288,38 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
+  // Deadlines are plain numbers checked by the server's sweep (no timer
+  // syscalls per request); they fire within kSweepInterval of their time.
+  static int64_t ticks(Clock::time_point t) { return t.time_since_epoch().count(); }
   void arm_read_timer(std::chrono::steady_clock::duration d) {
-    const uint64_t gen = ++read_timer_gen_;
-    read_timer_.expires_after(d);
-    read_timer_.async_wait([self = shared_from_this(), gen](error_code ec) {
-      if (ec || gen != self->read_timer_gen_ || self->closed_) return;
-      self->on_read_timeout();
-    });
+    read_deadline_.store(ticks(Clock::now() + d), std::memory_order_relaxed);
   }
-  void disarm_read_timer() {
-    ++read_timer_gen_;
-    read_timer_.cancel();
+  void disarm_read_timer() { read_deadline_.store(0, std::memory_order_relaxed); }
+
+ public:
+  // Any thread: whether a deadline has passed (the sweep then posts check_deadlines).
+  bool deadline_passed(int64_t now) const {
+    const int64_t r = read_deadline_.load(std::memory_order_relaxed);
+    const int64_t w = write_deadline_.load(std::memory_order_relaxed);
+    return (r != 0 && now >= r) || (w != 0 && now >= w);
   }
+  // On the strand.
+  void check_deadlines() {
+    if (closed_) return;
+    const int64_t now = ticks(Clock::now());
+    const int64_t w = write_deadline_.load(std::memory_order_relaxed);
+    if (w != 0 && now >= w) {
+      log::debug("net: connection {} write timed out", id_);
+      return close();
+    }
+    const int64_t r = read_deadline_.load(std::memory_order_relaxed);
+    if (r != 0 && now >= r) {
+      disarm_read_timer();
+      on_read_timeout();
+    }
+  }
+
+ private:
 
   void on_read_timeout() {
     switch (phase_) {
@@ -453,10 +475,8 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::any_io_executor executor_;
   tcp::socket sock_;
   std::optional<ssl::stream<tcp::socket>> tls_;
-  asio::steady_timer read_timer_;
-  asio::steady_timer write_timer_;
-  uint64_t read_timer_gen_ = 0;
-  uint64_t write_timer_gen_ = 0;
+  std::atomic<int64_t> read_deadline_{0};   // steady ticks; 0 = none
+  std::atomic<int64_t> write_deadline_{0};
   const uint64_t id_;
   const std::string remote_;
   const std::string address_key_;
@@ -761,21 +781,14 @@ void Session::do_write_next() {
       continue;
     }
     writing_ = true;
-    const uint64_t gen = ++write_timer_gen_;
-    write_timer_.expires_after(srv_.opt.write_timeout);
-    write_timer_.async_wait([self = shared_from_this(), gen](error_code ec) {
-      if (ec || gen != self->write_timer_gen_ || self->closed_) return;
-      log::debug("net: connection {} write timed out", self->id_);
-      self->close();
-    });
+    write_deadline_.store(ticks(Clock::now() + srv_.opt.write_timeout), std::memory_order_relaxed);
     std::array<asio::const_buffer, 2> bufs{asio::buffer(op.head), asio::buffer(op.body)};
     async_write_all(bufs, [self = shared_from_this()](error_code ec, size_t) { self->on_write_done(ec); });
   }
 }
 
 void Session::on_write_done(error_code ec) {
-  ++write_timer_gen_;
-  write_timer_.cancel();
+  write_deadline_.store(0, std::memory_order_relaxed);
   auto op = std::move(write_q_.front());
   write_q_.pop_front();
   writing_ = false;
@@ -825,10 +838,8 @@ void Session::close() {
   closed_ = true;
   closed_flag_.store(true, std::memory_order_release);
   phase_ = Phase::closed;
-  ++read_timer_gen_;
-  ++write_timer_gen_;
-  read_timer_.cancel();
-  write_timer_.cancel();
+  read_deadline_.store(0, std::memory_order_relaxed);
+  write_deadline_.store(0, std::memory_order_relaxed);
   error_code ec;
   lowest().shutdown(tcp::socket::shutdown_both, ec);
   lowest().close(ec);
@@ -888,6 +899,23 @@ void HttpServer::Impl::on_accept(error_code ec, tcp::socket sock) {
   do_accept();
 }
 
+void HttpServer::Impl::sweep() {
+  const int64_t now = Clock::now().time_since_epoch().count();
+  {
+    std::lock_guard lock(mu);
+    for (auto& [id, weak] : sessions) {
+      auto session = weak.lock();
+      if (session && session->deadline_passed(now)) {
+        asio::post(session->executor(), [session] { session->check_deadlines(); });
+      }
+    }
+  }
+  sweep_timer.expires_after(kSweepInterval);
+  sweep_timer.async_wait([this](error_code ec) {
+    if (!ec) sweep();
+  });
+}
+
 void HttpServer::Impl::session_closed(uint64_t id, const std::string& address_key) {
   {
     std::lock_guard lock(mu);
@@ -934,7 +962,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options,
   impl->port = acc.local_endpoint(ec).port();
   impl->work.emplace(impl->ioc.get_executor());
   Impl* raw = impl.get();
-  asio::post(acc.get_executor(), [raw] { raw->do_accept(); });
+  asio::post(acc.get_executor(), [raw] {
+    raw->do_accept();
+    raw->sweep();
+  });
   for (unsigned i = 0; i < std::max(1u, opt.io_threads); ++i) {
     raw->io_threads.emplace_back([raw] { raw->ioc.run(); });
   }
