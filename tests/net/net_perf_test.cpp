@@ -97,3 +97,79 @@ TEST(NetPerf, KeepAliveLatencyAndProxyHop) {
 
 }  // namespace
 }  // namespace veil::net
+
+// Same measurement with nginx as the TLS proxy (the reference the node's hop
+// is held to). Opt-in: VEIL_NGINX_BENCH=1 (needs /usr/sbin/nginx).
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <fstream>
+
+extern char** environ;
+
+namespace veil::net {
+namespace {
+
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST(NetPerf, NginxProxyReference) {
+  const char* flag = std::getenv("VEIL_NGINX_BENCH");
+  if (flag == nullptr || std::string(flag) != "1") GTEST_SKIP() << "set VEIL_NGINX_BENCH=1";
+  const auto id = test::make_test_identity();
+  const std::string reply = R"({"id":"x","object":"chat.completion","choices":[]})";
+  HttpServerOptions up_opt;
+  up_opt.port = 0;
+  auto upstream = HttpServer::start(up_opt, [&](const HttpRequest&, ResponseWriter& w) {
+    w.send(200, "application/json", reply);
+  });
+  ASSERT_TRUE(upstream.ok());
+  char dir_template[] = "/tmp/veil-nginx-XXXXXX";
+  const std::string dir = ::mkdtemp(dir_template);
+  std::ofstream(dir + "/cert.pem") << id.cert_pem;
+  std::ofstream(dir + "/key.pem") << id.key_pem;
+  const uint16_t port = free_port();
+  std::ofstream(dir + "/nginx.conf")
+      << "daemon off; master_process off; worker_processes 1; error_log " << dir << "/error.log; pid " << dir
+      << "/nginx.pid;\nevents { worker_connections 1024; }\nhttp {\n access_log off;\n client_body_temp_path " << dir
+      << "/b; proxy_temp_path " << dir << "/p; fastcgi_temp_path " << dir << "/f; uwsgi_temp_path " << dir
+      << "/u; scgi_temp_path " << dir << "/s;\n upstream up { server 127.0.0.1:" << (*upstream)->port()
+      << "; keepalive 16; }\n server {\n  listen 127.0.0.1:" << port << " ssl;\n  ssl_certificate " << dir
+      << "/cert.pem; ssl_certificate_key " << dir << "/key.pem;\n  ssl_protocols TLSv1.2 TLSv1.3;\n"
+      << "  location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection \"\"; }\n }\n}\n";
+  std::string conf = dir + "/nginx.conf";
+  char* argv[] = {const_cast<char*>("nginx"), const_cast<char*>("-c"), conf.data(), nullptr};
+  pid_t pid = 0;
+  ASSERT_EQ(::posix_spawn(&pid, "/usr/sbin/nginx", nullptr, nullptr, argv, environ), 0);
+  for (int i = 0; i < 100; ++i) {
+    int fd = test::raw_connect(port);
+    if (fd >= 0) {
+      ::close(fd);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const std::string body = R"({"model":"m","messages":[{"role":"user","content":"hi"}]})";
+  HttpClient client;
+  const auto plain =
+      measure(client, "http://127.0.0.1:" + std::to_string((*upstream)->port()) + "/v1/chat/completions", body);
+  const auto hop = measure(client, "https://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions", body);
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, nullptr, 0);
+  std::printf("[perf] nginx TLS proxy -> plain upstream: p50 %.1f us, p99 %.1f us (n=%d); adds %.1f us p50 over direct %.1f us\n",
+              hop.p50_us, hop.p99_us, hop.n, hop.p50_us - plain.p50_us, plain.p50_us);
+  EXPECT_GT(hop.n, 100);
+}
+
+}  // namespace
+}  // namespace veil::net
