@@ -86,10 +86,9 @@ class SimulatedTeeProvider final : public TeeProvider {
   }
 
   std::optional<std::string> simulation_info_json() const override {
-    std::string collateral;
-    {
-      std::lock_guard lock(collateral_mu_);
-      const UnixSeconds now = unix_now();
+    std::lock_guard lock(collateral_mu_);
+    const UnixSeconds now = unix_now();
+    if (info_json_.empty() || now - collateral_time_ > kCollateralRefreshAge) {
       if (now - collateral_time_ > kCollateralRefreshAge) {
         auto fresh = make_simulated_collateral_json(pki_, profile_, now);
         if (fresh.ok()) {
@@ -99,12 +98,12 @@ class SimulatedTeeProvider final : public TeeProvider {
           log::warn("tee.simulated: collateral refresh failed: {}", fresh.error().to_string());
         }
       }
-      collateral = collateral_json_;
+      boost::json::object info;
+      info["root_ca"] = pki_.root_pem;
+      info["collateral"] = boost::json::parse(collateral_json_);
+      info_json_ = boost::json::serialize(info);
     }
-    boost::json::object info;
-    info["root_ca"] = pki_.root_pem;
-    info["collateral"] = boost::json::parse(collateral);
-    return boost::json::serialize(info);
+    return info_json_;
   }
 
  private:
@@ -120,9 +119,12 @@ class SimulatedTeeProvider final : public TeeProvider {
   Sha384Value rtmr3_{};
   std::vector<EventLogEntry> runtime_events_;
 
+  // Collateral is re-issued (fresh dates and CRLs) when a week old, so a
+  // long-running node never serves expired collateral.
   mutable std::mutex collateral_mu_;
   mutable std::string collateral_json_;
   mutable UnixSeconds collateral_time_;
+  mutable std::string info_json_;  // cached {"root_ca", "collateral"} text
 };
 
 }  // namespace
