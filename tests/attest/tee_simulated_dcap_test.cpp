@@ -10,6 +10,8 @@
 
 #include "veil/attest/collateral.h"
 #include "veil/attest/dcap/verify.h"
+#include "veil/attest/policy.h"
+#include "veil/attest/quote_check.h"
 #include "veil/attest/quote.h"
 #include "veil/attest/tee/simulated_tee_provider.h"
 #include "veil/base/clock.h"
@@ -75,6 +77,29 @@ TEST(SimulatedTeeDcap, FullVerifierAcceptsAsUpToDate) {
   ASSERT_TRUE(report.pck);
   ASSERT_TRUE(report.pck_ca);
   EXPECT_EQ(*report.pck_ca, PckCaType::platform);
+}
+
+TEST(SimulatedTeeDcap, StrictDefaultPolicyHasNoViolations) {
+  const UnixSeconds now = unix_now();
+  Simulation s = start(now);
+  std::array<uint8_t, 64> rd{};
+  rd.fill(0x11);
+  auto raw = s.tee->quote(rd);
+  ASSERT_TRUE(raw.ok());
+
+  QuoteCheckOptions o;
+  o.now = now;
+  o.collateral = &s.collateral;
+  o.trusted_root = s.root_pem;  // o.policy: the strict default
+  const QuoteCheck check = check_quote(*raw, o);
+  EXPECT_TRUE(check.verdict.verified) << check.verdict.error.value_or("") << "\n" << failed_checks(check.verdict);
+  EXPECT_EQ(check.verdict.tcb_status.value_or(""), "UpToDate");
+  EXPECT_TRUE(check.verdict.policy_violations.empty())
+      << "first violation: " << (check.verdict.policy_violations.empty() ? "" : check.verdict.policy_violations[0]);
+
+  // The policy does run: a wrong expected MRTD is reported.
+  o.policy.expected_mrtd = Bytes48{};
+  EXPECT_FALSE(check_quote(*raw, o).verdict.policy_violations.empty());
 }
 
 TEST(SimulatedTeeDcap, RejectedUnderIntelRootTamperingOrExpiry) {
