@@ -1,5 +1,6 @@
 #include "veil/node/node_service.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "veil/base/clock.h"
@@ -82,12 +83,6 @@ Result<std::unique_ptr<NodeService>> NodeService::start(const NodeOptions& optio
   VEIL_ASSIGN_OR_RETURN(auto tls, make_tls_identity(options));
   api->keys = std::make_unique<NodeKeys>(std::move(tls));
 
-  attest::TeeOptions tee_opts;
-  if (!options.tsm_configfs_root.empty()) tee_opts.configfs_root = options.tsm_configfs_root;
-  if (!options.rtmr3_path.empty()) tee_opts.rtmr3_sysfs = options.rtmr3_path;
-  VEIL_ASSIGN_OR_RETURN(api->tee, attest::make_tee_provider(options.tee, tee_opts));
-  VEIL_ASSIGN_OR_RETURN(api->gpu, attest::make_gpu_provider(options.gpu));
-
   // Backend, and the model measurement that goes with it.
   std::optional<std::array<uint8_t, 32>> model_hash;
   if (!options.upstream_url.empty()) {
@@ -110,9 +105,22 @@ Result<std::unique_ptr<NodeService>> NodeService::start(const NodeOptions& optio
     api->backend = std::move(built.backend);
   }
 
-  // Runtime events into RTMR3, before serving (WIRE.md section 3, Measurements).
+  // The configuration is measured twice: as the veil-config runtime event, and
+  // (simulated TEE) as MRCONFIGID = 0x01 ‖ SHA-256(app_compose), the dstack
+  // convention a host uses at launch.
   const std::string config_json = canonical_config_json(options, api->served_model_name, api->backend->kind());
   const auto config_digest = crypto::sha256(as_bytes(config_json));
+  attest::TeeOptions tee_opts;
+  if (!options.tsm_configfs_root.empty()) tee_opts.configfs_root = options.tsm_configfs_root;
+  if (!options.rtmr3_path.empty()) tee_opts.rtmr3_sysfs = options.rtmr3_path;
+  std::array<uint8_t, 48> config_id{};
+  config_id[0] = 0x01;
+  std::copy(config_digest.begin(), config_digest.end(), config_id.begin() + 1);
+  tee_opts.simulated_mr_config_id = config_id;
+  VEIL_ASSIGN_OR_RETURN(api->tee, attest::make_tee_provider(options.tee, tee_opts));
+  VEIL_ASSIGN_OR_RETURN(api->gpu, attest::make_gpu_provider(options.gpu));
+
+  // Runtime events into RTMR3, before serving (WIRE.md section 3, Measurements).
   VEIL_TRY(api->tee->extend_runtime_event("veil-version", as_bytes(std::string_view(kVersion))));
   VEIL_TRY(api->tee->extend_runtime_event("veil-config", config_digest));
   VEIL_TRY(api->tee->extend_runtime_event("model-name", as_bytes(api->served_model_name)));

@@ -29,8 +29,10 @@ Bytes qe_auth_data() {
 class SimulatedTeeProvider final : public TeeProvider {
  public:
   SimulatedTeeProvider(SimulatedPki pki, P256Key attestation_key, Bytes header, Bytes sig_data_tail,
-                       std::string collateral_json, UnixSeconds collateral_time)
+                       std::string collateral_json, UnixSeconds collateral_time,
+                       std::optional<std::array<uint8_t, 48>> mr_config_id)
       : profile_(simulated_platform_profile()),
+        mr_config_id_(mr_config_id),
         boot_(simulated_boot_measurements()),
         pki_(std::move(pki)),
         attestation_key_(std::move(attestation_key)),
@@ -49,6 +51,7 @@ class SimulatedTeeProvider final : public TeeProvider {
     body.mrtd = m.mrtd;
     body.rtmr = m.rtmr;
     body.report_data = report_data;
+    if (mr_config_id_) body.mrconfigid = *mr_config_id_;
     const Bytes body_bytes = tdx_v4::serialize_td_report_body(body);
     // Quote signature: attestation key over header ‖ body (DCAP QL API,
     // "Quote Signature Data Structure").
@@ -108,6 +111,7 @@ class SimulatedTeeProvider final : public TeeProvider {
 
  private:
   const SimulatedPlatformProfile& profile_;
+  const std::optional<std::array<uint8_t, 48>> mr_config_id_;
   const SimulatedBootMeasurements& boot_;
   std::array<Sha384Value, 4> boot_rtmrs_{};
   const SimulatedPki pki_;
@@ -129,7 +133,8 @@ class SimulatedTeeProvider final : public TeeProvider {
 
 }  // namespace
 
-Result<std::unique_ptr<TeeProvider>> make_simulated_tee_provider(UnixSeconds now) {
+Result<std::unique_ptr<TeeProvider>> make_simulated_tee_provider(
+    UnixSeconds now, const std::optional<std::array<uint8_t, 48>>& mr_config_id) {
   const SimulatedPlatformProfile& profile = simulated_platform_profile();
   VEIL_ASSIGN_OR_RETURN(SimulatedPki pki, make_simulated_pki(profile.pck, now));
   P256Key attestation_key = P256Key::generate();
@@ -151,7 +156,8 @@ Result<std::unique_ptr<TeeProvider>> make_simulated_tee_provider(UnixSeconds now
 
   log::info("tee.simulated: simulated TDX quoting ready (not a hardware TEE)");
   return std::unique_ptr<TeeProvider>(new SimulatedTeeProvider(
-      std::move(pki), std::move(attestation_key), std::move(header), std::move(tail), std::move(collateral), now));
+      std::move(pki), std::move(attestation_key), std::move(header), std::move(tail), std::move(collateral), now,
+      mr_config_id));
 }
 
 }  // namespace veil::attest

@@ -13,6 +13,7 @@ namespace veil::attest {
 // Creates the simulation root, PCK chain, attestation key and QE report now
 // (a few milliseconds). `now` dates the certificates and the collateral;
 // collateral is re-issued when a week old (by the system clock).
-Result<std::unique_ptr<TeeProvider>> make_simulated_tee_provider(UnixSeconds now);
+Result<std::unique_ptr<TeeProvider>> make_simulated_tee_provider(
+    UnixSeconds now, const std::optional<std::array<uint8_t, 48>>& mr_config_id = std::nullopt);
 
 }  // namespace veil::attest

@@ -61,6 +61,10 @@ struct TeeOptions {
   std::string rtmr3_sysfs = "/sys/devices/virtual/misc/tdx_guest/measurements/rtmr3:sha384";
   std::string tdx_guest_device = "/dev/tdx_guest";
   std::string ccel_path = "/sys/firmware/acpi/tables/data/CCEL";
+  // Simulated only: MRCONFIGID of the simulated TD. On real TDX the host sets
+  // it at launch; the node passes 0x01 ‖ SHA-256(app_compose) here (the dstack
+  // convention), so a verifier's compose check runs on simulated quotes too.
+  std::optional<std::array<uint8_t, 48>> simulated_mr_config_id;
 };
 
 // kind: "tdx" or "simulated". Errors: tee.unknown_kind, or the provider's
