@@ -96,7 +96,7 @@ class PcsDirectorySource : public CollateralSource {
 };
 
 Result<std::string> chain_header(std::string_view v) {
-  if (v.find("-----BEGIN") != std::string_view::npos) return std::string(v);
+  if (v.find("-----BEGIN CERTIFICATE") != std::string_view::npos) return std::string(v);
   return url_decode(v);
 }
 

@@ -68,6 +68,20 @@ std::optional<std::string> window_problem(const char* what, int64_t issue, int64
 
 std::string_view intel_sgx_root_ca_pem() { return kIntelSgxRootCaPem; }
 
+Result<PckInfo> pck_info(const Quote& q) {
+  if (q.cert_data_type != kCertDataPckChain) {
+    return make_error("pck.no_chain", "the quote carries no PCK certificate chain");
+  }
+  VEIL_ASSIGN_OR_RETURN(auto chain, parse_pem_chain(as_chars(q.cert_data)));
+  VEIL_ASSIGN_OR_RETURN(auto ext, pck_extension_from_cert(chain.front().get()));
+  PckInfo info;
+  info.fmspc = ext.fmspc;
+  char issuer_cn[256] = {0};
+  X509_NAME_get_text_by_NID(X509_get_issuer_name(chain.front().get()), NID_commonName, issuer_cn, sizeof(issuer_cn));
+  info.ca = std::string(issuer_cn).find("Processor") != std::string::npos ? PckCaType::processor : PckCaType::platform;
+  return info;
+}
+
 DcapReport verify_quote(const Quote& q, const VerifyOptions& opt) {
   DcapReport rep;
   Verdict& v = rep.verdict;

@@ -56,6 +56,14 @@ struct DcapReport {
 
 DcapReport verify_quote(const Quote& quote, const VerifyOptions& options);
 
+// FMSPC and issuing CA read from the quote's (not yet verified) PCK
+// certificate: enough to choose collateral. Errors "pck.*", "x509.*".
+struct PckInfo {
+  std::array<uint8_t, 6> fmspc{};
+  PckCaType ca = PckCaType::platform;
+};
+Result<PckInfo> pck_info(const Quote& quote);
+
 // The TCB part alone (exposed for tests): Intel's level matching over an
 // already verified PCK extension, quote and TCB info, converged with the QE
 // identity status when given. Errors "tcb.not_supported" ("No matching TCB
