@@ -275,6 +275,46 @@ TEST(HttpClient, GarbageFromServerIsAnError) {
   }
 }
 
+TEST(HttpClient, CloseDelimitedResponseBody) {
+  RawServer raw("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end");
+  HttpClient client;
+  auto r = client.request("GET", raw.url());
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->body, "until the end");
+  std::string streamed;
+  StreamCallbacks cb;
+  cb.on_data = [&](std::string_view d) {
+    streamed.append(d);
+    return true;
+  };
+  auto s = client.stream("GET", raw.url(), {}, {}, cb);
+  ASSERT_TRUE(s.ok()) << s.error().to_string();
+  EXPECT_EQ(streamed, "until the end");
+}
+
+TEST(HttpClient, SharedAcrossThreads) {
+  std::atomic<int> served{0};
+  auto server = start_server([&](const HttpRequest& req, ResponseWriter& w) {
+    ++served;
+    w.send(200, "text/plain", req.body);
+  });
+  HttpClient client;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        const std::string body = std::to_string(t) + ":" + std::to_string(i);
+        auto r = client.request("POST", url(*server, "/"), {}, body);
+        if (r.ok() && r->body == body) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 400);
+  EXPECT_EQ(served.load(), 400);
+}
+
 TEST(HttpClient, ResponseSizeLimit) {
   auto server = start_server([](const HttpRequest&, ResponseWriter& w) { w.send(200, "text/plain", std::string(5000, 'b')); });
   HttpClientOptions opt;
