@@ -5,14 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-
 #include <iostream>
 
 #include "veil/attest/collateral.h"
 #include "veil/attest/dcap/verify.h"
 #include "veil/attest/policy.h"
-#include "veil/attest/quote_check.h"
 #include "veil/attest/quote.h"
+#include "veil/attest/quote_check.h"
 #include "veil/attest/tee/simulated_tee_provider.h"
 #include "veil/base/clock.h"
 
@@ -38,7 +37,8 @@ Simulation start(UnixSeconds now) {
   return s;
 }
 
-dcap::DcapReport verify(const Bytes& raw, const Simulation& s, UnixSeconds now, bool trust_simulation = true) {
+dcap::DcapReport verify(const Bytes& raw, const Simulation& s, UnixSeconds now,
+                        bool trust_simulation = true) {
   auto q = parse_quote(raw);
   EXPECT_TRUE(q.ok()) << q.error().to_string();
   dcap::VerifyOptions o;
@@ -64,7 +64,8 @@ TEST(SimulatedTeeDcap, FullVerifierAcceptsAsUpToDate) {
   auto raw = s.tee->quote(rd);
   ASSERT_TRUE(raw.ok());
   const auto report = verify(*raw, s, now);
-  EXPECT_TRUE(report.verdict.verified) << report.verdict.error.value_or("") << "\n" << failed_checks(report.verdict);
+  EXPECT_TRUE(report.verdict.verified) << report.verdict.error.value_or("") << "\n"
+                                       << failed_checks(report.verdict);
   ASSERT_TRUE(report.tcb_status);
   EXPECT_EQ(*report.tcb_status, dcap::TcbStatus::UpToDate);
   EXPECT_TRUE(report.advisory_ids.empty());
@@ -92,10 +93,12 @@ TEST(SimulatedTeeDcap, StrictDefaultPolicyHasNoViolations) {
   o.collateral = &s.collateral;
   o.trusted_root = s.root_pem;  // o.policy: the strict default
   const QuoteCheck check = check_quote(*raw, o);
-  EXPECT_TRUE(check.verdict.verified) << check.verdict.error.value_or("") << "\n" << failed_checks(check.verdict);
+  EXPECT_TRUE(check.verdict.verified) << check.verdict.error.value_or("") << "\n"
+                                      << failed_checks(check.verdict);
   EXPECT_EQ(check.verdict.tcb_status.value_or(""), "UpToDate");
   EXPECT_TRUE(check.verdict.policy_violations.empty())
-      << "first violation: " << (check.verdict.policy_violations.empty() ? "" : check.verdict.policy_violations[0]);
+      << "first violation: "
+      << (check.verdict.policy_violations.empty() ? "" : check.verdict.policy_violations[0]);
 
   // The policy does run: a wrong expected MRTD is reported.
   o.policy.expected_mrtd = Bytes48{};
@@ -109,7 +112,8 @@ TEST(SimulatedTeeDcap, RejectedUnderIntelRootTamperingOrExpiry) {
   auto raw = s.tee->quote(rd);
   ASSERT_TRUE(raw.ok());
 
-  EXPECT_FALSE(verify(*raw, s, now, /*trust_simulation=*/false).verdict.verified) << "Intel's root must not accept it";
+  EXPECT_FALSE(verify(*raw, s, now, /*trust_simulation=*/false).verdict.verified)
+      << "Intel's root must not accept it";
 
   Bytes tampered = *raw;
   tampered[48 + 520] ^= 1;  // REPORTDATA

@@ -3,6 +3,7 @@
 // (not the writer under test), signatures and chains are checked with
 // OpenSSL directly, and the collateral is checked against the quote the way
 // a DCAP verifier matches them.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
@@ -14,10 +15,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
-#include <boost/json.hpp>
-#include <fmt/format.h>
-
 #include <atomic>
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -44,7 +43,8 @@ namespace {
 
 uint16_t le16(const Bytes& b, size_t off) { return uint16_t(b[off] | (b[off + 1] << 8)); }
 uint32_t le32(const Bytes& b, size_t off) {
-  return uint32_t(b[off]) | uint32_t(b[off + 1]) << 8 | uint32_t(b[off + 2]) << 16 | uint32_t(b[off + 3]) << 24;
+  return uint32_t(b[off]) | uint32_t(b[off + 1]) << 8 | uint32_t(b[off + 2]) << 16 |
+         uint32_t(b[off + 3]) << 24;
 }
 Bytes slice(const Bytes& b, size_t off, size_t len) { return Bytes(b.begin() + off, b.begin() + off + len); }
 
@@ -458,8 +458,9 @@ TEST_F(SimulatedTeeTest, PckExtensionDecodesAndMatchesIntelStructure) {
 TEST_F(SimulatedTeeTest, CollateralIsSignedAndMatchesQuoteAsUpToDate) {
   auto info = boost::json::parse(*tee_->simulation_info_json()).as_object();
   const auto& coll = info.at("collateral").as_object();
-  for (const char* key : {"pck_crl_issuer_chain", "root_ca_crl", "pck_crl", "tcb_info_issuer_chain", "tcb_info",
-                          "tcb_info_signature", "qe_identity_issuer_chain", "qe_identity", "qe_identity_signature"}) {
+  for (const char* key :
+       {"pck_crl_issuer_chain", "root_ca_crl", "pck_crl", "tcb_info_issuer_chain", "tcb_info",
+        "tcb_info_signature", "qe_identity_issuer_chain", "qe_identity", "qe_identity_signature"}) {
     ASSERT_TRUE(coll.contains(key)) << key;
     ASSERT_TRUE(coll.at(key).is_string()) << key;
   }
@@ -635,7 +636,8 @@ TEST_F(SimulatedTeeTest, ConcurrentQuotesFromEightThreads) {
     });
   }
   // Runtime events extended meanwhile must not corrupt anything.
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(tee_->extend_runtime_event("evt", as_bytes(std::to_string(i))).ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(tee_->extend_runtime_event("evt", as_bytes(std::to_string(i))).ok());
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
   for (const auto& k : attestation_keys) EXPECT_EQ(k, attestation_keys[0]);

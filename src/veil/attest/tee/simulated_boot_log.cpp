@@ -39,7 +39,8 @@ SimulatedBootMeasurements build() {
   auto& log = m.boot_events;
   // RTMR0: firmware configuration.
   log.push_back(boot_event(0, kEvEfiHandoffTables2, as_bytes("veil simulated TEE: TD HOB and ACPI tables")));
-  log.push_back(boot_event(0, kEvEfiPlatformFirmwareBlob2, as_bytes("veil simulated TEE: TDVF firmware volume")));
+  log.push_back(
+      boot_event(0, kEvEfiPlatformFirmwareBlob2, as_bytes("veil simulated TEE: TDVF firmware volume")));
   log.push_back(boot_event(0, kEvEfiVariableDriverConfig, as_bytes("veil simulated TEE: SecureBoot=0")));
   log.push_back(boot_event(0, kEvSeparator, separator));
   // RTMR1: bootloader.

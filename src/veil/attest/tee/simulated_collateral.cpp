@@ -1,8 +1,8 @@
 #include "veil/attest/tee/simulated_collateral.h"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <boost/json.hpp>
 #include <ctime>
 
 #include "veil/base/encoding.h"
@@ -84,9 +84,9 @@ std::string qe_identity_text(const SimulatedPlatformProfile& p, UnixSeconds now)
       R"("miscselect":"{}","miscselectMask":"{}","attributes":"{}","attributesMask":"{}","mrsigner":"{}",)"
       R"("isvprodid":{},"tcbLevels":[{{"tcb":{{"isvsvn":{}}},"tcbDate":"{}","tcbStatus":"UpToDate"}}]}})",
       format_collateral_time(now - kHour), format_collateral_time(now + kCollateralValidity),
-      p.tcb_evaluation_data_number, upper_hex(ByteView(miscselect, 4)), upper_hex(ByteView(miscselect_mask, 4)),
-      upper_hex(attributes), upper_hex(p.qe_attributes_mask), upper_hex(qe.mrsigner), qe.isvprodid, qe.isvsvn,
-      kUpToDateTcbDate);
+      p.tcb_evaluation_data_number, upper_hex(ByteView(miscselect, 4)),
+      upper_hex(ByteView(miscselect_mask, 4)), upper_hex(attributes), upper_hex(p.qe_attributes_mask),
+      upper_hex(qe.mrsigner), qe.isvprodid, qe.isvsvn, kUpToDateTcbDate);
 }
 
 }  // namespace
@@ -100,8 +100,8 @@ std::string format_collateral_time(UnixSeconds t) {
   return buf;
 }
 
-Result<std::string> make_simulated_collateral_json(const SimulatedPki& pki, const SimulatedPlatformProfile& profile,
-                                                   UnixSeconds now) {
+Result<std::string> make_simulated_collateral_json(const SimulatedPki& pki,
+                                                   const SimulatedPlatformProfile& profile, UnixSeconds now) {
   const std::string tcb_info = tcb_info_text(profile, now);
   const std::string qe_identity = qe_identity_text(profile, now);
   VEIL_ASSIGN_OR_RETURN(auto tcb_info_sig, pki.tcb_signing_key.sign_raw(as_bytes(tcb_info)));

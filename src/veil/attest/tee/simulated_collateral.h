@@ -22,8 +22,8 @@ namespace veil::attest {
 
 // issueDate now-1h, nextUpdate now+30d. Returns the bundle as compact JSON
 // object text.
-Result<std::string> make_simulated_collateral_json(const SimulatedPki& pki, const SimulatedPlatformProfile& profile,
-                                                   UnixSeconds now);
+Result<std::string> make_simulated_collateral_json(const SimulatedPki& pki,
+                                                   const SimulatedPlatformProfile& profile, UnixSeconds now);
 
 // RFC 3339 UTC with a Z suffix, seconds precision ("2025-06-19T10:16:03Z"),
 // as Intel collateral writes dates.

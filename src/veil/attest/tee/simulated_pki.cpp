@@ -90,7 +90,8 @@ bool add_sgx_extension(X509* cert, const SgxPckExtensionFields& fields) {
   const Bytes value = encode_sgx_pck_extension(fields);
   std::unique_ptr<ASN1_OBJECT, AsnObjectFree> obj(OBJ_txt2obj(kSgxPckExtensionOid, 1));
   std::unique_ptr<ASN1_OCTET_STRING, AsnOctetFree> octets(ASN1_OCTET_STRING_new());
-  if (!obj || !octets || ASN1_OCTET_STRING_set(octets.get(), value.data(), int(value.size())) != 1) return false;
+  if (!obj || !octets || ASN1_OCTET_STRING_set(octets.get(), value.data(), int(value.size())) != 1)
+    return false;
   std::unique_ptr<X509_EXTENSION, ExtFree> ext(
       X509_EXTENSION_create_by_OBJ(nullptr, obj.get(), /*crit=*/0, octets.get()));
   return ext && X509_add_ext(cert, ext.get(), -1) == 1;
@@ -115,8 +116,8 @@ Result<X509Ptr> make_cert(const CertSpec& spec, UnixSeconds now_s) {
   if (!subject) return pki_error("subject name");
   if (X509_set_version(cert.get(), 2) != 1 || !set_random_serial(cert.get()) ||
       X509_set_subject_name(cert.get(), subject.get()) != 1 ||
-      X509_set_issuer_name(cert.get(), spec.issuer_cert ? X509_get_subject_name(spec.issuer_cert)
-                                                        : subject.get()) != 1 ||
+      X509_set_issuer_name(cert.get(),
+                           spec.issuer_cert ? X509_get_subject_name(spec.issuer_cert) : subject.get()) != 1 ||
       X509_set_pubkey(cert.get(), spec.subject_key->pkey()) != 1 ||
       !X509_time_adj_ex(X509_getm_notBefore(cert.get()), 0, -kHour, &now) ||
       !X509_time_adj_ex(X509_getm_notAfter(cert.get()), 0, long(kCertValidity), &now)) {
@@ -150,7 +151,8 @@ Result<X509Ptr> make_cert(const CertSpec& spec, UnixSeconds now_s) {
       break;
   }
   if (!ok) return pki_error("certificate extensions");
-  if (X509_sign(cert.get(), spec.issuer_key->pkey(), EVP_sha256()) <= 0) return pki_error("certificate signature");
+  if (X509_sign(cert.get(), spec.issuer_key->pkey(), EVP_sha256()) <= 0)
+    return pki_error("certificate signature");
   return cert;
 }
 
@@ -198,16 +200,24 @@ Result<std::string> to_pem(X509* cert) {
 }  // namespace
 
 Result<SimulatedPki> make_simulated_pki(const SgxPckExtensionFields& pck_fields, UnixSeconds now) {
-  SimulatedPki pki{P256Key::generate(), P256Key::generate(), P256Key::generate(), P256Key::generate(), {}, {}, {},
-                   {},                  nullptr,             nullptr};
+  SimulatedPki pki{P256Key::generate(),
+                   P256Key::generate(),
+                   P256Key::generate(),
+                   P256Key::generate(),
+                   {},
+                   {},
+                   {},
+                   {},
+                   nullptr,
+                   nullptr};
   VEIL_ASSIGN_OR_RETURN(X509Ptr root,
                         make_cert({CertRole::root, kRootCn, &pki.root_key, &pki.root_key, nullptr}, now));
-  VEIL_ASSIGN_OR_RETURN(
-      X509Ptr platform_ca,
-      make_cert({CertRole::platform_ca, kPlatformCaCn, &pki.platform_ca_key, &pki.root_key, root.get()}, now));
-  VEIL_ASSIGN_OR_RETURN(
-      X509Ptr tcb_signing,
-      make_cert({CertRole::tcb_signing, kTcbSigningCn, &pki.tcb_signing_key, &pki.root_key, root.get()}, now));
+  VEIL_ASSIGN_OR_RETURN(X509Ptr platform_ca, make_cert({CertRole::platform_ca, kPlatformCaCn,
+                                                        &pki.platform_ca_key, &pki.root_key, root.get()},
+                                                       now));
+  VEIL_ASSIGN_OR_RETURN(X509Ptr tcb_signing, make_cert({CertRole::tcb_signing, kTcbSigningCn,
+                                                        &pki.tcb_signing_key, &pki.root_key, root.get()},
+                                                       now));
   VEIL_ASSIGN_OR_RETURN(X509Ptr pck_leaf, make_cert({CertRole::pck_leaf, kPckLeafCn, &pki.pck_key,
                                                      &pki.platform_ca_key, platform_ca.get(), &pck_fields},
                                                     now));

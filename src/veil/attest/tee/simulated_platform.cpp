@@ -34,7 +34,7 @@ SimulatedPlatformProfile build_profile() {
   auto& td = p.td_template;
   td.tee_tcb_svn = {6, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   td.mrseam = label_bytes<48>("veil simulated TEE: TDX module (MRSEAM)");
-  td.mrsignerseam = {};    // Intel-signed module: all zero (tcbInfo.tdxModule.mrsigner)
+  td.mrsignerseam = {};  // Intel-signed module: all zero (tcbInfo.tdxModule.mrsigner)
   td.seam_attributes = {};
   // TDATTRIBUTES (little-endian 64-bit): bit 28 SEPT_VE_DISABLE set; DEBUG
   // (bit 0) and every reserved bit clear.

@@ -44,7 +44,8 @@ Result<Bytes> read(const std::string& path, size_t max_bytes) {
 Result<std::string> read_trimmed(const std::string& path, size_t max_bytes) {
   VEIL_ASSIGN_OR_RETURN(Bytes raw, read(path, max_bytes));
   std::string s = to_string(raw);
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\0' || s.back() == '\t')) s.pop_back();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\0' || s.back() == '\t'))
+    s.pop_back();
   return s;
 }
 

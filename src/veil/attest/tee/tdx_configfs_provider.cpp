@@ -21,7 +21,9 @@ class TdxConfigfsProvider final : public TeeProvider {
 
   std::string kind() const override { return "tdx"; }
 
-  Result<Bytes> quote(const std::array<uint8_t, 64>& report_data) override { return report_->generate(report_data); }
+  Result<Bytes> quote(const std::array<uint8_t, 64>& report_data) override {
+    return report_->generate(report_data);
+  }
 
   Status extend_runtime_event(std::string_view name, ByteView payload) override {
     EventLogEntry e = make_runtime_event(name, payload);
@@ -74,9 +76,10 @@ Result<std::unique_ptr<TeeProvider>> make_tdx_configfs_provider(const TeeOptions
   auto ccel_read = kernel_attr::read(options.ccel_path, kMaxCcelBytes);
   if (ccel_read.ok()) {
     ccel = std::move(ccel_read).value();
-    log::warn("tee.tdx: CCEL read ({} bytes) but not parsed yet: the served event_log has no boot events "
-              "(imr 0..2), only runtime events",
-              ccel.size());
+    log::warn(
+        "tee.tdx: CCEL read ({} bytes) but not parsed yet: the served event_log has no boot events "
+        "(imr 0..2), only runtime events",
+        ccel.size());
   } else {
     log::warn("tee.tdx: no CCEL event log ({}); the served event_log has no boot events",
               ccel_read.error().to_string());
@@ -84,8 +87,9 @@ Result<std::unique_ptr<TeeProvider>> make_tdx_configfs_provider(const TeeOptions
 
   auto initial = read_tdx_measurements(options);
   if (initial.ok() && initial->rtmr[3] != Sha384Value{}) {
-    log::warn("tee.tdx: RTMR3 was already extended before this process started; events measured earlier are "
-              "not in this process's event log, so RTMR3 replay will not match");
+    log::warn(
+        "tee.tdx: RTMR3 was already extended before this process started; events measured earlier are "
+        "not in this process's event log, so RTMR3 replay will not match");
   }
   log::info("tee.tdx: configfs-tsm report entry {}", report->entry_path());
   return std::unique_ptr<TeeProvider>(new TdxConfigfsProvider(options, std::move(report), std::move(ccel)));

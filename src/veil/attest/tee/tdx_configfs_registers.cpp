@@ -68,23 +68,27 @@ Status extend_by_ioctl(const std::string& device, const Sha384Value& digest) {
   if (rc != 0 && errno == ENOTTY) rc = ::ioctl(fd, kTdxCmdExtendRtmrV3, &req);
   const int err = errno;
   ::close(fd);
-  if (rc != 0) return make_error("tee.rtmr_extend_failed", "TDX_CMD_EXTEND_RTMR: " + std::string(std::strerror(err)));
+  if (rc != 0)
+    return make_error("tee.rtmr_extend_failed", "TDX_CMD_EXTEND_RTMR: " + std::string(std::strerror(err)));
   return ok_status();
 }
 
 Result<TdxMeasurements> read_by_tdreport(const std::string& device) {
   const int fd = ::open(device.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return make_error("tee.measurements_unavailable", "open " + device + ": " + std::strerror(errno));
+  if (fd < 0)
+    return make_error("tee.measurements_unavailable", "open " + device + ": " + std::strerror(errno));
   TdxReportReq req{};
   const int rc = ::ioctl(fd, kTdxCmdGetReport0, &req);
   const int err = errno;
   ::close(fd);
   if (rc != 0) {
-    return make_error("tee.measurements_unavailable", "TDX_CMD_GET_REPORT0: " + std::string(std::strerror(err)));
+    return make_error("tee.measurements_unavailable",
+                      "TDX_CMD_GET_REPORT0: " + std::string(std::strerror(err)));
   }
   TdxMeasurements m;
   std::memcpy(m.mrtd.data(), req.tdreport + kTdReportMrtdOffset, 48);
-  for (size_t i = 0; i < 4; ++i) std::memcpy(m.rtmr[i].data(), req.tdreport + kTdReportRtmr0Offset + 48 * i, 48);
+  for (size_t i = 0; i < 4; ++i)
+    std::memcpy(m.rtmr[i].data(), req.tdreport + kTdReportRtmr0Offset + 48 * i, 48);
   return m;
 }
 

@@ -51,21 +51,22 @@ Status ConfigfsTsmReport::open_locked() {
   if (opened_) return ok_status();
   struct stat st {};
   if (::stat(options_.configfs_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return make_error("tee.configfs_unavailable",
-                      options_.configfs_root + " is not available (needs Linux 6.7+ configfs-tsm in a TDX guest)");
+    return make_error(
+        "tee.configfs_unavailable",
+        options_.configfs_root + " is not available (needs Linux 6.7+ configfs-tsm in a TDX guest)");
   }
   if (::mkdir(entry_path_.c_str(), 0700) == 0) {
     created_ = true;
   } else if (errno != EEXIST) {
-    return make_error("tee.configfs_unavailable",
-                      "mkdir " + entry_path_ + ": " + std::strerror(errno));
+    return make_error("tee.configfs_unavailable", "mkdir " + entry_path_ + ": " + std::strerror(errno));
   }
   const auto deadline = Clock::now() + options_.attribute_wait;
-  VEIL_ASSIGN_OR_RETURN(std::string provider,
-                        read_waiting([&] { return kernel_attr::read_trimmed(entry_path_ + "/provider"); }, deadline));
+  VEIL_ASSIGN_OR_RETURN(
+      std::string provider,
+      read_waiting([&] { return kernel_attr::read_trimmed(entry_path_ + "/provider"); }, deadline));
   if (provider != options_.expected_provider) {
-    return make_error("tee.wrong_provider",
-                      "configfs-tsm provider is '" + provider + "', expected '" + options_.expected_provider + "'");
+    return make_error("tee.wrong_provider", "configfs-tsm provider is '" + provider + "', expected '" +
+                                                options_.expected_provider + "'");
   }
   opened_ = true;
   return ok_status();
