@@ -38,6 +38,17 @@ struct BackendRequest {
   bool client_wants_usage = false;
 };
 
+// Where a streaming backend puts its chunks. chunk() queues one chunk (false
+// when the client is gone: stop); flush() hands everything queued to the
+// client — backends call it at the end of each batch they received or
+// produced, so a burst of chunks costs one socket write, not one each.
+class ChunkSink {
+ public:
+  virtual ~ChunkSink() = default;
+  virtual bool chunk(boost::json::object&& chunk) = 0;
+  virtual bool flush() = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -46,11 +57,10 @@ class Backend {
   // Non-streaming: the complete response object.
   virtual Result<boost::json::object> complete(const BackendRequest& req, Usage* usage) = 0;
 
-  // Streaming: on_chunk gets every chunk object in order (return false when the
-  // client is gone: the backend stops and returns). Returns once the stream
-  // ended normally ([DONE] upstream / done in the engine) or failed.
-  virtual Status stream(const BackendRequest& req, const std::function<bool(boost::json::object&&)>& on_chunk,
-                        Usage* usage) = 0;
+  // Streaming: every chunk object goes to the sink in order (a false from it
+  // means the client is gone: the backend stops and returns). Returns once the
+  // stream ended normally ([DONE] upstream / done in the engine) or failed.
+  virtual Status stream(const BackendRequest& req, ChunkSink& sink, Usage* usage) = 0;
 
   // Whether an endpoint is served (e.g. embeddings only by embedding models).
   virtual bool supports(Endpoint e) const = 0;

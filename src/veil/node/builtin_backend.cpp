@@ -188,8 +188,8 @@ class BuiltinBackend : public Backend {
     return out;
   }
 
-  Status stream(const BackendRequest& req, const std::function<bool(boost::json::object&&)>& on_chunk,
-                Usage* usage) override {
+  Status stream(const BackendRequest& req, ChunkSink& sink, Usage* usage) override {
+    auto on_chunk = [&](boost::json::object&& c) { return sink.chunk(std::move(c)) && sink.flush(); };
     const bool chat = req.endpoint == Endpoint::chat_completions;
     const int64_t created = unix_now();
     auto chunk = [&](boost::json::object choice_body, boost::json::value finish) {

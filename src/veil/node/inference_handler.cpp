@@ -165,54 +165,85 @@ int handle_inference(ApiState& st, Endpoint endpoint, const net::HttpRequest& re
     return 200;
   }
 
-  crypto::Sha256 hasher;
-  std::optional<std::string> chat_id;
-  bool started = false;
-  bool client_ok = true;
-  auto write_line = [&](const std::string& line) {
-    hasher.update(std::string_view(line));
-    if (!w.write(line)) client_ok = false;
-    return client_ok;
-  };
-  auto on_chunk = [&](boost::json::object&& chunk) -> bool {
-    if (!started) {
-      started = true;
-      if (!w.begin_stream(200, "text/event-stream")) {
-        client_ok = false;
-        return false;
+  // Chunks are serialized and hashed as they come and written in batches
+  // (flush); the hash covers exactly the bytes handed to the socket.
+  struct StreamSink : ChunkSink {
+    ApiState& st;
+    net::ResponseWriter& w;
+    Endpoint endpoint;
+    const std::string& model;
+    crypto::Sha256 hasher;
+    std::optional<std::string> chat_id;
+    std::string pending;
+    bool started = false;
+    bool client_ok = true;
+
+    StreamSink(ApiState& s, net::ResponseWriter& writer, Endpoint e, const std::string& m)
+        : st(s), w(writer), endpoint(e), model(m) {}
+
+    bool chunk(boost::json::object&& c) override {
+      if (!client_ok) return false;
+      const std::string id = stamp(c, endpoint, model, chat_id ? &*chat_id : nullptr);
+      if (!chat_id) {
+        chat_id = id;
+        st.signatures.add_pending(id, model);
       }
+      pending += "data: ";
+      js_stringify_append(c, pending);
+      pending += "\n\n";
+      return true;
     }
-    const std::string id = stamp(chunk, endpoint, model, chat_id ? &*chat_id : nullptr);
-    if (!chat_id) {
-      chat_id = id;
-      st.signatures.add_pending(id, model);
+    bool flush() override {
+      if (!client_ok) return false;
+      if (pending.empty()) return true;
+      if (!started) {
+        started = true;
+        if (!w.begin_stream(200, "text/event-stream")) return client_ok = false;
+      }
+      hasher.update(std::string_view(pending));
+      client_ok = w.write(pending);
+      pending.clear();
+      return client_ok;
     }
-    return write_line("data: " + js_stringify(chunk) + "\n\n");
-  };
-  Status status = st.backend->stream(breq, on_chunk, &usage);
+  } sink(st, w, endpoint, model);
+
+
+  Status status = st.backend->stream(breq, sink, &usage);
   st.metrics.record_tokens(usage.prompt_tokens, usage.completion_tokens);
 
-  if (!started) {
-    if (!status.ok()) return send_error(w, from_backend_error(status.error()));
-    // A stream with no chunk at all: still a well-formed, signed stream.
-    if (!w.begin_stream(200, "text/event-stream")) return 200;
-    chat_id = new_id(endpoint);
-    st.signatures.add_pending(*chat_id, model);
+  if (!sink.started && sink.pending.empty() && !status.ok()) {
+    // Nothing sent yet: a plain OpenAI error with its status.
+    if (sink.chat_id) st.signatures.mark_disconnected(*sink.chat_id, model);
+    return send_error(w, from_backend_error(status.error()));
   }
-  if (status.ok() && client_ok && write_line("data: [DONE]\n\n") && w.end_stream()) {
-    const std::string response_hash = hex_encode(hasher.finish());
-    st.signatures.complete(*chat_id, model, st.keys->sign_both(signed_text(model, request_hash, response_hash)));
-    return 200;
+  if (!sink.chat_id) {
+    // A stream without a single chunk: still well-formed, and signed.
+    sink.chat_id = new_id(endpoint);
+    st.signatures.add_pending(*sink.chat_id, model);
   }
-  if (!status.ok() && client_ok) {
-    // Failure mid-stream: tell the client in-band, end without [DONE].
-    ApiError e = from_backend_error(status.error());
-    w.write("data: " + error_body(e) + "\n\n");
-    w.end_stream();
+  if (status.ok()) {
+    // The last chunks and the terminator go out in one write.
+    sink.pending += "data: [DONE]\n\n";
+    if (!sink.started && sink.client_ok) {
+      sink.started = true;
+      sink.client_ok = w.begin_stream(200, "text/event-stream");
+    }
+    if (sink.flush() && w.end_stream()) {
+      const std::string response_hash = hex_encode(sink.hasher.finish());
+      st.signatures.complete(*sink.chat_id, model, st.keys->sign_both(signed_text(model, request_hash, response_hash)));
+      return 200;
+    }
+  } else if (sink.client_ok) {
+    // Failure mid-stream: what was produced, then the error in-band; no [DONE].
+    sink.flush();
+    if (sink.client_ok) {
+      w.write("data: " + error_body(from_backend_error(status.error())) + "\n\n");
+      w.end_stream();
+    }
   }
   st.metrics.record_stream_disconnect();
-  st.signatures.mark_disconnected(*chat_id, model);
-  log::info("req={} stream ended without [DONE] ({})", req.id, client_ok ? "backend error" : "client gone");
+  st.signatures.mark_disconnected(*sink.chat_id, model);
+  log::info("req={} stream ended without [DONE] ({})", req.id, sink.client_ok ? "backend error" : "client gone");
   return 200;
 }
 

@@ -100,8 +100,7 @@ Result<boost::json::object> UpstreamBackend::complete(const BackendRequest& req,
   return obj;
 }
 
-Status UpstreamBackend::stream(const BackendRequest& req,
-                               const std::function<bool(boost::json::object&&)>& on_chunk, Usage* usage) {
+Status UpstreamBackend::stream(const BackendRequest& req, ChunkSink& sink, Usage* usage) {
   const std::string body = forward_body(req);
   net::SseParser parser;
   std::vector<net::SseEvent> events;
@@ -146,10 +145,15 @@ Status UpstreamBackend::stream(const BackendRequest& req,
       }
       if (usage_only && !req.client_wants_usage) continue;
       if (!req.client_wants_usage) obj->erase("usage");
-      if (!on_chunk(std::move(obj).value())) {
+      if (!sink.chunk(std::move(obj).value())) {
         client_gone = true;
         return false;
       }
+    }
+    // One write for everything this read brought.
+    if (!sink.flush()) {
+      client_gone = true;
+      return false;
     }
     return true;  // read to the end so the connection can be reused
   };

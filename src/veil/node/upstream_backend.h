@@ -30,8 +30,7 @@ class UpstreamBackend : public Backend {
 
   std::string kind() const override { return "upstream"; }
   Result<boost::json::object> complete(const BackendRequest& req, Usage* usage) override;
-  Status stream(const BackendRequest& req, const std::function<bool(boost::json::object&&)>& on_chunk,
-                Usage* usage) override;
+  Status stream(const BackendRequest& req, ChunkSink& sink, Usage* usage) override;
   bool supports(Endpoint) const override { return true; }
 
  private:
