@@ -1,14 +1,165 @@
+// `veil model info|hash|synth|bench`: inspect, hash, synthesize and benchmark GGUF models.
+#include <openssl/evp.h>
+
 #include <cstdio>
+#include <map>
+#include <string>
+
+#include <CLI/CLI.hpp>
 
 #include "veil/cli/commands.h"
+#include "veil/engine/bench.h"
+#include "veil/engine/gguf.h"
+#include "veil/engine/synth.h"
 
 namespace veil::cli {
+namespace {
 
-// Placeholder until the model subcommand is built; exits non-zero so nothing
-// mistakes it for success.
-int model_command(int, char**) {
-  std::fprintf(stderr, "veil model: not built yet\n");
-  return 3;
+constexpr int kUsageError = 3;
+
+std::string hex_sha256(ByteView data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  std::string out;
+  static const char* hex = "0123456789abcdef";
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+int info(const std::string& path) {
+  auto f = engine::GgufFile::open(path);
+  if (!f.ok()) {
+    std::fprintf(stderr, "veil model info: %s\n", f.error().to_string().c_str());
+    return 1;
+  }
+  const auto& g = **f;
+  std::printf("file:       %s\n", path.c_str());
+  std::printf("size:       %zu bytes\n", g.bytes().size());
+  std::printf("sha256:     %s\n", hex_sha256(g.bytes()).c_str());
+  std::printf("gguf:       v%u, alignment %llu, %zu metadata keys, %zu tensors\n", g.version(),
+              static_cast<unsigned long long>(g.alignment()), g.kvs().size(), g.tensors().size());
+  std::printf("\nmetadata:\n");
+  for (const auto& kv : g.kvs()) {
+    std::printf("  %-48.*s %-6s %s\n", int(kv.key.size()), kv.key.data(), engine::gguf_value_type_name(kv.value.type),
+                engine::gguf_value_summary(kv.value).c_str());
+  }
+  std::printf("\ntensors:\n");
+  std::map<std::string, std::pair<int, uint64_t>> by_type;
+  uint64_t params = 0;
+  for (const auto& t : g.tensors()) {
+    std::string dims;
+    for (size_t i = 0; i < t.dims.size(); ++i) dims += (i ? " x " : "") + std::to_string(t.dims[i]);
+    std::printf("  %-40s %-6s %-20s %12llu bytes\n", t.name.c_str(), engine::tensor_type_name(t.type), dims.c_str(),
+                static_cast<unsigned long long>(t.n_bytes));
+    auto& e = by_type[engine::tensor_type_name(t.type)];
+    e.first += 1;
+    e.second += t.n_bytes;
+    params += t.n_elements;
+  }
+  std::printf("\ntypes:\n");
+  for (const auto& [name, e] : by_type) {
+    std::printf("  %-6s %4d tensors %14llu bytes\n", name.c_str(), e.first, static_cast<unsigned long long>(e.second));
+  }
+  std::printf("parameters: %llu\n", static_cast<unsigned long long>(params));
+  return 0;
+}
+
+int hash(const std::string& path) {
+  auto f = engine::GgufFile::open(path);
+  if (!f.ok()) {
+    std::fprintf(stderr, "veil model hash: %s\n", f.error().to_string().c_str());
+    return 1;
+  }
+  std::printf("%s  %s\n", hex_sha256(f.value()->bytes()).c_str(), path.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int model_command(int argc, char** argv) {
+  CLI::App app{"Inspect, hash, synthesize or benchmark GGUF models", "veil model"};
+  app.require_subcommand(1);
+
+  std::string info_path;
+  auto* info_cmd = app.add_subcommand("info", "metadata, tensors, types, size and sha256 of a GGUF file");
+  info_cmd->add_option("file", info_path, "GGUF file")->required();
+
+  std::string hash_path;
+  auto* hash_cmd = app.add_subcommand("hash", "sha256 of a model file (what the node measures into RTMR3)");
+  hash_cmd->add_option("file", hash_path, "GGUF file")->required();
+
+  engine::SynthOptions so;
+  std::string synth_type = "q8_0", synth_out;
+  auto* synth_cmd = app.add_subcommand("synth", "write a GGUF with random weights in a real architecture's shape");
+  synth_cmd->add_option("--arch", so.arch, "qwen3 | llama")->check(CLI::IsMember({"qwen3", "llama"}));
+  synth_cmd->add_option("--shape", so.shape, "qwen3-0.6b | llama-1.1b | tiny")
+      ->check(CLI::IsMember({"qwen3-0.6b", "llama-1.1b", "tiny"}));
+  synth_cmd->add_option("--type", synth_type, "f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k")
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k"}));
+  synth_cmd->add_option("--vocab", so.vocab_path, "GGUF whose tokenizer is copied")->required();
+  synth_cmd->add_option("--out", synth_out, "output file")->required();
+  synth_cmd->add_option("--seed", so.seed, "random seed");
+
+  engine::BenchOptions bo;
+  std::string bench_path;
+  bool bench_json = false;
+  auto* bench_cmd = app.add_subcommand("bench", "prompt and generation throughput of the built-in engine");
+  bench_cmd->add_option("file", bench_path, "GGUF file")->required();
+  bench_cmd->add_option("--threads", bo.threads, "threads (0 = all cores)");
+  bench_cmd->add_option("--prompt", bo.prompt, "prompt tokens");
+  bench_cmd->add_option("--gen", bo.gen, "generated tokens");
+  bench_cmd->add_option("--sequences", bo.sequences, "concurrent sequences");
+  bench_cmd->add_flag("--kv-f32", bo.kv_f32, "F32 KV cache (default F16)");
+  bench_cmd->add_flag("--json", bench_json, "print JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kUsageError;
+  }
+
+  if (*info_cmd) return info(info_path);
+  if (*hash_cmd) return hash(hash_path);
+  if (*synth_cmd) {
+    so.type = *engine::tensor_type_from_name(synth_type);
+    auto st = engine::synthesize_model(so, synth_out);
+    if (!st.ok()) {
+      std::fprintf(stderr, "veil model synth: %s\n", st.error().to_string().c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "wrote %s (random weights: its text is meaningless)\n", synth_out.c_str());
+    return 0;
+  }
+  if (*bench_cmd) {
+    auto r = engine::run_bench(bench_path, bo);
+    if (!r.ok()) {
+      std::fprintf(stderr, "veil model bench: %s\n", r.error().to_string().c_str());
+      return 1;
+    }
+    if (bench_json) {
+      std::printf(
+          "{\"pp_tps\":%.3f,\"tg_tps\":%.3f,\"aggregate_tps\":%.3f,\"peak_rss_mb\":%.1f,\"threads\":%d,\"prompt\":%d,"
+          "\"gen\":%d,\"sequences\":%d,\"weight_bytes\":%llu,\"kv_bytes_per_sequence\":%llu,\"isa\":\"%s\"}\n",
+          r->pp_tps, r->tg_tps, r->aggregate_tps, r->peak_rss_mb, bo.threads, bo.prompt, bo.gen, bo.sequences,
+          static_cast<unsigned long long>(r->weight_bytes), static_cast<unsigned long long>(r->kv_bytes_per_sequence),
+          r->isa.c_str());
+    } else {
+      std::printf("prompt processing: %10.2f tokens/s (%d tokens)\n", r->pp_tps, bo.prompt);
+      std::printf("generation:        %10.2f tokens/s (1 sequence, %d tokens)\n", r->tg_tps, bo.gen);
+      if (bo.sequences > 1) {
+        std::printf("aggregate:         %10.2f tokens/s (%d sequences)\n", r->aggregate_tps, bo.sequences);
+      }
+      std::printf("peak RSS:          %10.1f MB; KV cache per sequence %.1f MB; weights read per token %.1f MB; isa %s\n",
+                  r->peak_rss_mb, double(r->kv_bytes_per_sequence) / 1e6, double(r->weight_bytes) / 1e6, r->isa.c_str());
+    }
+    return 0;
+  }
+  return kUsageError;
 }
 
 }  // namespace veil::cli

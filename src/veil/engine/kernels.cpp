@@ -1,5 +1,7 @@
 #include "veil/engine/kernels.h"
 
+#include <cpuid.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -60,11 +62,18 @@ void quantize_activation(ActType t, const float* x, void* out, int64_t n) {
   }
 }
 
+// CPUID.1:ECX bit 29 (some compilers' __builtin_cpu_supports lacks "f16c").
+static bool cpu_has_f16c() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d) == 0) return false;
+  return (c & (1u << 29)) != 0;
+}
+
 bool isa_supported(Isa isa) {
   switch (isa) {
     case Isa::generic: return true;
     case Isa::avx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();
     case Isa::avx512:
       return isa_supported(Isa::avx2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&

@@ -1,0 +1,144 @@
+#include "veil/engine/bench.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "veil/engine/model.h"
+
+namespace veil::engine {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+int32_t argmax(const float* v, int n) { return int32_t(std::max_element(v, v + n) - v); }
+
+}  // namespace
+
+double peak_rss_mb() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return double(ru.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+double measure_read_bandwidth_gbps(int threads, size_t bytes) {
+  size_t n = bytes / sizeof(uint64_t);
+  std::unique_ptr<uint64_t[]> buf(new uint64_t[n]);
+  for (size_t i = 0; i < n; ++i) buf[i] = i;
+  ThreadPool pool(threads);
+  std::vector<uint64_t> sink(size_t(pool.size()) * 8, 0);
+  double best = 0;
+  for (int rep = 0; rep < 4; ++rep) {
+    auto t0 = std::chrono::steady_clock::now();
+    pool.run([&](int w, int nw) {
+      int64_t b, e;
+      split_range(int64_t(n), w, nw, 64, &b, &e);
+      uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      for (int64_t i = b; i + 4 <= e; i += 4) {
+        a0 += buf[size_t(i)];
+        a1 += buf[size_t(i) + 1];
+        a2 += buf[size_t(i) + 2];
+        a3 += buf[size_t(i) + 3];
+      }
+      sink[size_t(w) * 8] = a0 + a1 + a2 + a3;
+    });
+    double s = seconds_since(t0);
+    best = std::max(best, double(n * sizeof(uint64_t)) / s / 1e9);
+  }
+  volatile uint64_t keep = sink[0];
+  (void)keep;
+  return best;
+}
+
+Result<BenchResult> run_bench(const std::string& path, const BenchOptions& o) {
+  if (o.prompt < 1 || o.gen < 1 || o.sequences < 1 || o.sequences > 256) {
+    return make_error("bench.bad_options", "prompt, gen and sequences must be positive");
+  }
+  VEIL_ASSIGN_OR_RETURN(auto f, GgufFile::open(path));
+  std::shared_ptr<const GgufFile> file(std::move(f));
+  VEIL_ASSIGN_OR_RETURN(auto model, Model::load(file));
+  const HParams& hp = model->hparams();
+  const int n_ctx = o.prompt + 2 * o.gen + 2;
+  KvCache cache(hp, KvCacheOptions{o.sequences, n_ctx, o.kv_f32});
+  ThreadPool pool(o.threads);
+  const int step = 512;
+  Forward fwd(*model, cache, pool, step);
+  const int V = hp.n_vocab;
+  std::vector<float> logits(size_t(std::max(o.sequences, 1)) * size_t(V));
+  std::vector<BatchToken> batch;
+  batch.reserve(size_t(step));
+
+  BenchResult r;
+  r.weight_bytes = model->weight_bytes;
+  r.kv_bytes_per_sequence = cache.bytes_per_slot();
+  r.isa = isa_name(best_isa());
+
+  // Deterministic pseudo-random prompt tokens.
+  uint64_t x = 88172645463325252ull;
+  auto next_token = [&] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return int32_t(x % uint64_t(V));
+  };
+  auto prefill = [&](int slot) -> Status {
+    for (int start = 0; start < o.prompt; start += step) {
+      int end = std::min(o.prompt, start + step);
+      batch.clear();
+      for (int i = start; i < end; ++i) batch.push_back({next_token(), i, slot, i + 1 == o.prompt});
+      VEIL_TRY(fwd.eval(batch, logits.data()));
+    }
+    return ok_status();
+  };
+
+  // Warm-up: fault in every weight page once.
+  BatchToken warm{1, 0, 0, true};
+  VEIL_TRY(fwd.eval(std::span<const BatchToken>(&warm, 1), logits.data()));
+
+  auto t0 = std::chrono::steady_clock::now();
+  VEIL_TRY(prefill(0));
+  r.pp_tps = o.prompt / seconds_since(t0);
+
+  // Single-sequence generation.
+  int32_t tok = argmax(logits.data(), V);
+  t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < o.gen; ++i) {
+    BatchToken bt{tok, o.prompt + i, 0, true};
+    VEIL_TRY(fwd.eval(std::span<const BatchToken>(&bt, 1), logits.data()));
+    tok = argmax(logits.data(), V);
+  }
+  r.tg_tps = o.gen / seconds_since(t0);
+
+  if (o.sequences == 1) {
+    r.aggregate_tps = r.tg_tps;
+  } else {
+    // Every other slot reads its prompt, then all sequences generate together, one token each per step.
+    std::vector<int32_t> last(size_t(o.sequences));
+    std::vector<int> pos(size_t(o.sequences), o.prompt);
+    last[0] = tok;
+    pos[0] = o.prompt + o.gen;
+    for (int s = 1; s < o.sequences; ++s) {
+      VEIL_TRY(prefill(s));
+      last[size_t(s)] = argmax(logits.data(), V);
+    }
+    t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < o.gen; ++i) {
+      batch.clear();
+      for (int s = 0; s < o.sequences; ++s) batch.push_back({last[size_t(s)], pos[size_t(s)]++, s, true});
+      VEIL_TRY(fwd.eval(batch, logits.data()));
+      for (int s = 0; s < o.sequences; ++s) last[size_t(s)] = argmax(logits.data() + size_t(s) * size_t(V), V);
+    }
+    r.aggregate_tps = double(o.gen) * o.sequences / seconds_since(t0);
+  }
+  r.peak_rss_mb = peak_rss_mb();
+  return r;
+}
+
+}  // namespace veil::engine

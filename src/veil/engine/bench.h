@@ -1,0 +1,37 @@
+// Throughput measurement of the forward pass (prompt processing, single-sequence generation,
+// batched generation across sequences) and of this machine's memory read bandwidth.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "veil/base/result.h"
+
+namespace veil::engine {
+
+struct BenchOptions {
+  int threads = 2;
+  int prompt = 512;
+  int gen = 128;
+  int sequences = 1;
+  bool kv_f32 = false;
+};
+
+struct BenchResult {
+  double pp_tps = 0;         // prompt tokens per second (one sequence, 512-token steps)
+  double tg_tps = 0;         // generated tokens per second, one sequence
+  double aggregate_tps = 0;  // generated tokens per second summed over `sequences` sequences
+  double peak_rss_mb = 0;
+  uint64_t weight_bytes = 0;           // matrix bytes read per decode step
+  uint64_t kv_bytes_per_sequence = 0;  // at n_ctx = prompt + gen
+  std::string isa;
+};
+
+Result<BenchResult> run_bench(const std::string& gguf_path, const BenchOptions& options);
+
+// Reads a buffer far larger than the caches with `threads` threads; GB/s (1e9 bytes/s).
+double measure_read_bandwidth_gbps(int threads, size_t bytes = size_t(1) << 30);
+
+double peak_rss_mb();
+
+}  // namespace veil::engine

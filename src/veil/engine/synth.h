@@ -1,0 +1,25 @@
+// Synthetic GGUF models: a real architecture's shape and metadata with random weights, and the
+// tokenizer (every tokenizer.* key) copied from an existing GGUF. For tests and benchmarks; the
+// text such a model writes is meaningless.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "veil/base/result.h"
+#include "veil/engine/gguf.h"
+
+namespace veil::engine {
+
+struct SynthOptions {
+  std::string arch = "qwen3";   // qwen3 | llama
+  std::string shape = "tiny";   // qwen3-0.6b | llama-1.1b | tiny
+  TensorType type = TensorType::q8_0;
+  std::string vocab_path;       // GGUF whose tokenizer is copied
+  uint64_t seed = 1;
+};
+
+// Writes the model to `out_path`.
+Status synthesize_model(const SynthOptions& options, const std::string& out_path);
+
+}  // namespace veil::engine
