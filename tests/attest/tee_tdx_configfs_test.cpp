@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,18 +50,25 @@ constexpr size_t kReportDataOffset = 568;
 
 class FakeTdxKernel {
  public:
-  FakeTdxKernel(fs::path root, Bytes recorded_quote, std::string provider)
+  // Registers start as `initial` (MRTD, RTMR0..3); by default MRTD 5a..,
+  // RTMRi 1i.., RTMR3 zero.
+  FakeTdxKernel(fs::path root, Bytes recorded_quote, std::string provider,
+                std::optional<std::array<Sha384Value, 5>> initial = std::nullopt)
       : root_(std::move(root)), quote_(std::move(recorded_quote)), provider_(std::move(provider)) {
     fs::create_directories(root_ / "tsm" / "report");
     fs::create_directories(root_ / "measurements");
-    const Bytes zeros(48, 0);
-    Bytes mrtd(48, 0x5a);
-    write_atomically(root_ / "measurements" / "mrtd:sha384", mrtd);
-    for (int i = 0; i < 3; ++i) {
-      Bytes r(48, uint8_t(0x10 + i));
-      write_atomically(root_ / "measurements" / ("rtmr" + std::to_string(i) + ":sha384"), r);
+    std::array<Sha384Value, 5> regs{};
+    if (initial) {
+      regs = *initial;
+    } else {
+      regs[0].fill(0x5a);
+      for (size_t i = 0; i < 3; ++i) regs[i + 1].fill(uint8_t(0x10 + i));
     }
-    write_atomically(root_ / "measurements" / "rtmr3:sha384", zeros);
+    write_atomically(root_ / "measurements" / "mrtd:sha384", regs[0]);
+    for (size_t i = 0; i < 4; ++i) {
+      write_atomically(root_ / "measurements" / ("rtmr" + std::to_string(i) + ":sha384"), regs[i + 1]);
+    }
+    rtmr3_ = regs[4];
     inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     report_wd_ = inotify_add_watch(inotify_fd_, (root_ / "tsm" / "report").c_str(), IN_CREATE);
     mr_wd_ = inotify_add_watch(inotify_fd_, (root_ / "measurements").c_str(), IN_CLOSE_WRITE);
@@ -284,6 +292,49 @@ TEST_F(TdxConfigfsTest, RuntimeEventsExtendRtmr3AndReplay) {
   const auto replayed = replay_rtmrs(log);
   EXPECT_EQ(replayed[3], kernel.rtmr3());
   EXPECT_EQ((*tee)->measurements().rtmr[3], replayed[3]);
+}
+
+// The CCEL's boot events are served first and replay to the quote's RTMRs:
+// go-tdx-guest's CCEL with the quote from the same GCP TD (SOURCES.md §7).
+TEST_F(TdxConfigfsTest, CcelBootEventsReplayToTheQuote) {
+  const Bytes cos_quote = test::read_shared("testdata/go-tdx-guest/ccel/cos-113-tdx-quote.dat");
+  ASSERT_GT(cos_quote.size(), 632u);
+  std::array<Sha384Value, 5> regs{};
+  std::copy_n(cos_quote.begin() + 48 + 136, 48, regs[0].begin());  // MRTD
+  for (size_t i = 0; i < 4; ++i) std::copy_n(cos_quote.begin() + 48 + 328 + 48 * i, 48, regs[i + 1].begin());
+  FakeTdxKernel kernel(dir_, cos_quote, "tdx_guest", regs);
+  TeeOptions o = kernel.options();
+  o.ccel_path = test::shared_path("testdata/go-tdx-guest/ccel/ccel_data.dat");
+  auto tee = make_tee_provider("tdx", o);
+  ASSERT_TRUE(tee.ok()) << tee.error().to_string();
+
+  const auto boot = (*tee)->event_log();
+  ASSERT_FALSE(boot.empty());
+  auto q = (*tee)->quote(rd(5));
+  ASSERT_TRUE(q.ok()) << q.error().to_string();
+  const auto replayed = replay_rtmrs(boot);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_TRUE(std::equal(replayed[i].begin(), replayed[i].end(), q->begin() + 48 + 328 + 48 * i))
+        << "rtmr" << i;
+  }
+
+  ASSERT_TRUE((*tee)->extend_runtime_event("veil-version", as_bytes("0.1.0")).ok());
+  ASSERT_TRUE(kernel.wait_for_extensions(1));
+  const auto log = (*tee)->event_log();
+  ASSERT_EQ(log.size(), boot.size() + 1);
+  EXPECT_EQ(log.back().event, "veil-version");
+  EXPECT_EQ(replay_rtmrs(log)[3], (*tee)->measurements().rtmr[3]);
+  EXPECT_EQ(replay_rtmrs(log)[0], replayed[0]);
+}
+
+TEST_F(TdxConfigfsTest, MalformedCcelMeansNoBootEventsNotAFailure) {
+  FakeTdxKernel kernel(dir_, recorded_, "tdx_guest");
+  TeeOptions o = kernel.options();
+  o.ccel_path = test::shared_path("testdata/dcap-qvl/tdx_quote");  // not a TCG2 log
+  auto tee = make_tee_provider("tdx", o);
+  ASSERT_TRUE(tee.ok()) << tee.error().to_string();
+  EXPECT_TRUE((*tee)->event_log().empty());
+  EXPECT_TRUE((*tee)->quote(rd(1)).ok());
 }
 
 TEST_F(TdxConfigfsTest, ExtendFailsCleanlyWithoutSysfsOrDevice) {

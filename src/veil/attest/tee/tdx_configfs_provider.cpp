@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "veil/attest/ccel.h"
 #include "veil/attest/tee/tdx_configfs_io.h"
 #include "veil/attest/tee/tdx_configfs_registers.h"
 #include "veil/attest/tee/tdx_configfs_report.h"
@@ -16,8 +17,9 @@ constexpr size_t kMaxCcelBytes = size_t(16) << 20;
 
 class TdxConfigfsProvider final : public TeeProvider {
  public:
-  TdxConfigfsProvider(TeeOptions options, std::unique_ptr<ConfigfsTsmReport> report, Bytes ccel_raw)
-      : options_(std::move(options)), report_(std::move(report)), ccel_raw_(std::move(ccel_raw)) {}
+  TdxConfigfsProvider(TeeOptions options, std::unique_ptr<ConfigfsTsmReport> report,
+                      std::vector<EventLogEntry> boot_events)
+      : options_(std::move(options)), report_(std::move(report)), boot_events_(std::move(boot_events)) {}
 
   std::string kind() const override { return "tdx"; }
 
@@ -55,14 +57,32 @@ class TdxConfigfsProvider final : public TeeProvider {
  private:
   const TeeOptions options_;
   std::unique_ptr<ConfigfsTsmReport> report_;
-  // Raw CCEL bytes, kept for when the TCG2 parser (attest/ccel.h, owned by
-  // the TDX verifier) lands; until then boot events are not served.
-  const Bytes ccel_raw_;
+  // The CCEL's measured events (RTMR0..3 as imr 0..3), extended before this
+  // process started.
   const std::vector<EventLogEntry> boot_events_;
 
   mutable std::mutex mu_;
   std::vector<EventLogEntry> runtime_events_;
 };
+
+// The CCEL ACPI data (the log area) as event-log entries; empty, with a
+// warning, when it is absent or malformed.
+std::vector<EventLogEntry> read_boot_events(const std::string& ccel_path) {
+  auto raw = kernel_attr::read(ccel_path, kMaxCcelBytes);
+  if (!raw.ok()) {
+    log::warn("tee.tdx: no CCEL event log ({}); the served event_log has no boot events",
+              raw.error().to_string());
+    return {};
+  }
+  auto events = ccel_to_event_log(*raw);
+  if (!events.ok()) {
+    log::warn("tee.tdx: CCEL event log unreadable ({}); the served event_log has no boot events",
+              events.error().to_string());
+    return {};
+  }
+  log::info("tee.tdx: CCEL event log: {} measured boot events", events->size());
+  return std::move(events).value();
+}
 
 }  // namespace
 
@@ -72,27 +92,27 @@ Result<std::unique_ptr<TeeProvider>> make_tdx_configfs_provider(const TeeOptions
   auto report = std::make_unique<ConfigfsTsmReport>(report_options);
   VEIL_TRY(report->open());
 
-  Bytes ccel;
-  auto ccel_read = kernel_attr::read(options.ccel_path, kMaxCcelBytes);
-  if (ccel_read.ok()) {
-    ccel = std::move(ccel_read).value();
-    log::warn(
-        "tee.tdx: CCEL read ({} bytes) but not parsed yet: the served event_log has no boot events "
-        "(imr 0..2), only runtime events",
-        ccel.size());
-  } else {
-    log::warn("tee.tdx: no CCEL event log ({}); the served event_log has no boot events",
-              ccel_read.error().to_string());
-  }
+  std::vector<EventLogEntry> boot_events = read_boot_events(options.ccel_path);
 
+  // Replay must reproduce the registers: warn once if the CCEL and what the
+  // registers hold already disagree (then verifiers will say so too).
   auto initial = read_tdx_measurements(options);
-  if (initial.ok() && initial->rtmr[3] != Sha384Value{}) {
-    log::warn(
-        "tee.tdx: RTMR3 was already extended before this process started; events measured earlier are "
-        "not in this process's event log, so RTMR3 replay will not match");
+  if (initial.ok()) {
+    const auto replayed = replay_rtmrs(boot_events);
+    for (size_t i = 0; i < 4; ++i) {
+      if (replayed[i] != initial->rtmr[i]) {
+        log::warn(
+            "tee.tdx: RTMR{} does not match the replay of the CCEL event log; the served event_log will "
+            "not reproduce it",
+            i);
+      }
+    }
+  } else {
+    log::warn("tee.tdx: cannot read measurement registers at start: {}", initial.error().to_string());
   }
   log::info("tee.tdx: configfs-tsm report entry {}", report->entry_path());
-  return std::unique_ptr<TeeProvider>(new TdxConfigfsProvider(options, std::move(report), std::move(ccel)));
+  return std::unique_ptr<TeeProvider>(
+      new TdxConfigfsProvider(options, std::move(report), std::move(boot_events)));
 }
 
 }  // namespace veil::attest
