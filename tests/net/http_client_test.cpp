@@ -315,6 +315,25 @@ TEST(HttpClient, SharedAcrossThreads) {
   EXPECT_EQ(served.load(), 400);
 }
 
+TEST(HttpClient, TruncatedStreamIsClosedError) {
+  // A handler that returns mid-stream: the server closes without the final chunk.
+  auto server = start_server([](const HttpRequest&, ResponseWriter& w) {
+    w.begin_stream(200, "text/event-stream");
+    w.write("data: partial\n\n");
+  });
+  HttpClient client;
+  std::string got;
+  StreamCallbacks cb;
+  cb.on_data = [&](std::string_view d) {
+    got.append(d);
+    return true;
+  };
+  auto r = client.stream("GET", url(*server, "/"), {}, {}, cb);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "net.closed");
+  EXPECT_EQ(got, "data: partial\n\n");
+}
+
 TEST(HttpClient, ResponseSizeLimit) {
   auto server = start_server([](const HttpRequest&, ResponseWriter& w) { w.send(200, "text/plain", std::string(5000, 'b')); });
   HttpClientOptions opt;

@@ -149,7 +149,7 @@ std::string spki_sha256_hex_of(SSL* ssl) {
 Error io_error(const error_code& ec, std::string_view what) {
   if (ec == asio::error::timed_out) return make_error("net.timeout", std::string(what) + " timed out");
   if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == ssl::error::stream_truncated ||
-      ec == http::error::end_of_stream || ec == asio::error::broken_pipe) {
+      ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::broken_pipe) {
     return make_error("net.closed", std::string(what) + ": connection closed by peer");
   }
   if (ec == http::error::body_limit || ec == http::error::header_limit) {
