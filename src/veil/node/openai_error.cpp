@@ -40,6 +40,13 @@ ApiError from_backend_error(const Error& e) {
   if (ends_with(".timeout")) return ApiError{504, "server_error", e.message, std::nullopt, std::string("upstream_timeout")};
   if (ends_with(".unavailable")) return ApiError{503, "server_error", e.message, std::nullopt, std::string("upstream_unavailable")};
   if (c.rfind("upstream.", 0) == 0) return ApiError{502, "server_error", e.message, std::nullopt, std::string("upstream_error")};
+  // Engine errors a client can fix get 400; the engine's messages are its own
+  // fixed texts (never the prompt).
+  if (c == "engine.prompt_too_long") return ApiError{400, "invalid_request_error", e.message, "messages", std::string("context_length_exceeded")};
+  if (c == "engine.no_chat_template" || c == "engine.unsupported_chat_template" || c == "engine.chat_template_role" ||
+      c == "engine.empty_prompt" || c == "engine.empty_input" || c == "engine.bad_token" || c == "engine.not_reranker" ||
+      c == "engine.batch_too_large")
+    return ApiError{400, "invalid_request_error", e.message, std::nullopt, c.substr(7)};
   if (c.rfind("engine.", 0) == 0) return ApiError{500, "server_error", e.message, std::nullopt, std::nullopt};
   return internal_error();
 }
