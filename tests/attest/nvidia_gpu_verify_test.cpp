@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <openssl/x509v3.h>
 
 #include "nvidia_test_util.h"
 #include "veil/attest/nvidia/fwid.h"
@@ -389,6 +390,62 @@ TEST(NvidiaPayload, ArchMustMatchTheFwidExtension) {
                                     options_at(kEvidenceTime, kSampleNonce));
   EXPECT_FALSE(v.verified);
   EXPECT_EQ(status_of(v, "gpu[0].fwid"), CheckStatus::fail);
+}
+
+}  // namespace
+}  // namespace veil::attest::nvidia
+
+namespace veil::attest::nvidia {
+namespace {
+
+// root -> leaf where the leaf carries one extra critical extension `oid`.
+std::vector<UniqueX509> chain_with_critical_extension(const char* oid) {
+  UniquePkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
+  auto make = [&](const char* cn, X509* issuer, const char* ext_oid) {
+    UniqueX509 c(X509_new());
+    X509_set_version(c.get(), 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(c.get()), issuer ? 2 : 1);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(c.get()), "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>(cn), -1, -1, 0);
+    X509_set_issuer_name(c.get(), issuer ? X509_get_subject_name(issuer) : X509_get_subject_name(c.get()));
+    time_t nb = 1700000000;
+    X509_time_adj_ex(X509_getm_notBefore(c.get()), 0, 0, &nb);
+    X509_time_adj_ex(X509_getm_notAfter(c.get()), 365, 0, &nb);
+    X509_set_pubkey(c.get(), key.get());
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, issuer ? issuer : c.get(), c.get(), nullptr, nullptr, 0);
+    X509_EXTENSION* bc = X509V3_EXT_conf_nid(nullptr, &ctx, NID_basic_constraints, issuer ? "critical,CA:FALSE" : "critical,CA:TRUE");
+    X509_add_ext(c.get(), bc, -1);
+    X509_EXTENSION_free(bc);
+    if (ext_oid) {
+      ASN1_OBJECT* obj = OBJ_txt2obj(ext_oid, 1);
+      ASN1_OCTET_STRING* oct = ASN1_OCTET_STRING_new();
+      const unsigned char v[] = {0x30, 0x00};
+      ASN1_OCTET_STRING_set(oct, v, 2);
+      X509_EXTENSION* e = X509_EXTENSION_create_by_OBJ(nullptr, obj, 1, oct);
+      X509_add_ext(c.get(), e, -1);
+      X509_EXTENSION_free(e);
+      ASN1_OCTET_STRING_free(oct);
+      ASN1_OBJECT_free(obj);
+    }
+    X509_sign(c.get(), key.get(), EVP_sha384());
+    return c;
+  };
+  std::vector<UniqueX509> chain;
+  UniqueX509 root = make("root", nullptr, nullptr);
+  chain.push_back(make("leaf", root.get(), oid));
+  chain.push_back(std::move(root));
+  return chain;
+}
+
+TEST(NvidiaChain, OnlyDiceCriticalExtensionsAreTolerated) {
+  auto dice = chain_with_critical_extension("2.23.133.5.4.1.1");
+  EXPECT_TRUE(verify_chain_to_root(dice, dice[1].get(), 1700000100).ok());
+  auto other = chain_with_critical_extension("1.3.6.1.4.1.99999.1");
+  Status st = verify_chain_to_root(other, other[1].get(), 1700000100);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("unhandled critical extension"), std::string::npos) << st.error().message;
 }
 
 }  // namespace

@@ -80,7 +80,7 @@ Status add_ext(X509* cert, X509* issuer, int nid, const char* value) {
 
 Result<UniqueX509> make_cert(EVP_PKEY* subject_key, EVP_PKEY* issuer_key, X509* issuer, const char* cn,
                              long serial, int64_t not_before, bool ca, const Bytes* fwid_ext,
-                             const char* fwid_oid) {
+                             const char* fwid_oid, bool fwid_critical) {
   UniqueX509 cert(X509_new());
   if (!cert) return make_error("gpu.simulated", "X509_new failed");
   X509_set_version(cert.get(), 2);
@@ -102,7 +102,7 @@ Result<UniqueX509> make_cert(EVP_PKEY* subject_key, EVP_PKEY* issuer_key, X509* 
     std::unique_ptr<ASN1_OBJECT, ObjFree> oid(OBJ_txt2obj(fwid_oid, 1));
     std::unique_ptr<ASN1_OCTET_STRING, OctFree> oct(ASN1_OCTET_STRING_new());
     ASN1_OCTET_STRING_set(oct.get(), fwid_ext->data(), static_cast<int>(fwid_ext->size()));
-    std::unique_ptr<X509_EXTENSION, ExtFree> ext(X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), 0, oct.get()));
+    std::unique_ptr<X509_EXTENSION, ExtFree> ext(X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), fwid_critical ? 1 : 0, oct.get()));
     if (!ext || X509_add_ext(cert.get(), ext.get(), -1) != 1) return make_error("gpu.simulated", "cannot add FWID");
   }
   if (X509_sign(cert.get(), issuer_key, EVP_sha384()) <= 0) return make_error("gpu.simulated", "X509_sign failed");
@@ -132,10 +132,11 @@ Result<std::unique_ptr<SimulatedGpuDevice>> SimulatedGpuDevice::create(int64_t n
   Bytes ext = dice_tcb_info(dev->fwid_);
   VEIL_ASSIGN_OR_RETURN(UniqueX509 root, make_cert(root_key.get(), root_key.get(), nullptr,
                                                    "Veil Simulated GPU Root (not a hardware TEE)", 1,
-                                                   not_before, true, nullptr, nullptr));
+                                                   not_before, true, nullptr, nullptr, false));
   VEIL_ASSIGN_OR_RETURN(UniqueX509 leaf, make_cert(leaf_key.get(), root_key.get(), root.get(),
                                                    "Veil Simulated GPU Attestation Key", 2, not_before,
-                                                   false, &ext, fwid_oid));
+                                                   false, &ext, fwid_oid,
+                                                   /*fwid_critical=*/arch == nvidia::GpuArch::blackwell));
   dev->root_pem_ = nvidia::to_pem(root.get());
   dev->chain_pem_ = nvidia::to_pem(leaf.get()) + dev->root_pem_;
   dev->keys_ = std::make_unique<Keys>();

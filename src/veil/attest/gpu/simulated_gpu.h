@@ -24,7 +24,8 @@ class SimulatedGpuDevice {
  public:
   // Creates a fresh root and leaf key, valid from `not_before` for ten years.
   // HOPPER puts the FWID in extension 2.23.133.5.4.1, BLACKWELL in the DICE
-  // TcbInfo extension 2.23.133.5.4.1.1 (fwids[0]); the payload "arch" follows.
+  // TcbInfo extension 2.23.133.5.4.1.1 (fwids[0], marked critical as the DICE
+  // architecture recommends); the payload "arch" follows.
   static Result<std::unique_ptr<SimulatedGpuDevice>> create(int64_t not_before,
                                                             nvidia::GpuArch arch = nvidia::GpuArch::hopper);
   ~SimulatedGpuDevice();

@@ -184,6 +184,10 @@ void verify_entry(const EvidenceEntry& e, const std::string& prefix,
       if (cmp->mismatched.size() > 8) d += " ...";
       d += ")";
       if (!cmp->missing.empty()) d += ", " + std::to_string(cmp->missing.size()) + " missing from the report";
+      d += "; RIM versions";
+      for (const auto& rim : *rims) d += " " + rim.colloquial_version;
+      d += " vs report driver " + report->driver_version.value_or("?") + ", VBIOS " +
+           report->vbios_version.value_or("?");
       v.fail(prefix + "rim_measurements", d);
     } else {
       v.pass(prefix + "rim_measurements", std::to_string(cmp->compared) + " measurements equal the RIM golden values");

@@ -6,7 +6,11 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
+#include <openssl/objects.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include <cstring>
 
 namespace veil::attest::nvidia {
 
@@ -29,6 +33,35 @@ struct MdCtxFree {
 struct SigFree {
   void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
 };
+// TCG DICE extensions (2.23.133.5.4.*: TcbInfo, MultiTcbInfo, UEID, ...)
+// may be marked critical (the DICE attestation architecture recommends it);
+// OpenSSL does not know them and would reject the chain. Veil reads the FWID
+// from them itself, so an unhandled critical extension is tolerated only when
+// every unknown critical extension of that certificate is a DICE one.
+bool only_dice_critical_extensions(X509* cert) {
+  static const uint8_t kDicePrefix[] = {0x67, 0x81, 0x05, 0x05, 0x04};  // 2.23.133.5.4
+  for (int i = 0; i < X509_get_ext_count(cert); ++i) {
+    X509_EXTENSION* ext = X509_get_ext(cert, i);
+    if (!X509_EXTENSION_get_critical(ext) || X509_supported_extension(ext)) continue;
+    const ASN1_OBJECT* obj = X509_EXTENSION_get_object(ext);
+    size_t len = OBJ_length(obj);
+    const unsigned char* der = OBJ_get0_data(obj);
+    if (len <= sizeof kDicePrefix || std::memcmp(der, kDicePrefix, sizeof kDicePrefix) != 0) return false;
+  }
+  return true;
+}
+
+int tolerate_dice_critical(int ok, X509_STORE_CTX* ctx) {
+  if (!ok && X509_STORE_CTX_get_error(ctx) == X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION) {
+    X509* cert = X509_STORE_CTX_get_current_cert(ctx);
+    if (cert && only_dice_critical_extensions(cert)) {
+      X509_STORE_CTX_set_error(ctx, X509_V_OK);
+      return 1;
+    }
+  }
+  return ok;
+}
+
 }  // namespace
 
 Result<std::vector<UniqueX509>> parse_pem_chain(std::string_view pem) {
@@ -160,6 +193,7 @@ Status verify_chain_to_root(const std::vector<UniqueX509>& chain, X509* root, in
   }
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(now));
+  X509_STORE_CTX_set_verify_cb(ctx.get(), tolerate_dice_critical);
   int rc = X509_verify_cert(ctx.get());
   ERR_clear_error();
   if (rc != 1) {
