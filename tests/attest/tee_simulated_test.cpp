@@ -656,6 +656,29 @@ TEST_F(SimulatedTeeTest, QuoteTimeIsSmall) {
   EXPECT_LT(per_quote, 5000.0);  // generous for the sanitizer build
 }
 
+TEST(TeeProviderFactory, SimulatedMrConfigIdIsCarried) {
+  TeeOptions o;
+  std::array<uint8_t, 48> config_id{};
+  config_id[0] = 0x01;  // dstack convention: 0x01 ‖ SHA-256(app_compose) ‖ zeros
+  for (size_t i = 1; i < 33; ++i) config_id[i] = uint8_t(i);
+  o.simulated_mr_config_id = config_id;
+  auto tee = make_tee_provider("simulated", o);
+  ASSERT_TRUE(tee.ok());
+  auto q = (*tee)->quote(report_data_for(9));
+  ASSERT_TRUE(q.ok());
+  auto d = decode_quote(*q);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->mrconfigid, Bytes(config_id.begin(), config_id.end()));
+  Pkey ak = p256_from_raw(d->attestation_key);
+  EXPECT_TRUE(verify_rs(ak.get(), concat({d->header, d->body}), d->quote_signature));
+
+  auto plain = make_tee_provider("simulated");
+  ASSERT_TRUE(plain.ok());
+  auto q2 = (*plain)->quote(report_data_for(9));
+  ASSERT_TRUE(q2.ok());
+  EXPECT_EQ(decode_quote(*q2)->mrconfigid, Bytes(48, 0));
+}
+
 TEST(TeeProviderFactory, KindsAndErrors) {
   auto bad = make_tee_provider("sgx");
   ASSERT_FALSE(bad.ok());
