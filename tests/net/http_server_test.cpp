@@ -553,6 +553,49 @@ TEST(HttpServer, HandlerRunsOffTheIoThreadAndMayBlock) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 550ms);
 }
 
+TEST(HttpServer, SeveralIoThreadsUnderConcurrentLoad) {
+  const auto id = test::make_test_identity();
+  HttpServerOptions opt;
+  opt.io_threads = 3;
+  opt.tls = TlsServerConfig{id.cert_pem, id.key_pem};
+  auto server = start_server(
+      [](const HttpRequest& req, ResponseWriter& w) {
+        if (req.path == "/stream") {
+          w.begin_stream(200, "text/event-stream");
+          for (int i = 0; i < 5; ++i) w.write("data: " + std::to_string(i) + "\n\n");
+          w.end_stream();
+        } else {
+          w.send(200, "text/plain", req.body);
+        }
+      },
+      opt);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      HttpClient client;  // one pool per thread, so several connections
+      for (int i = 0; i < 30; ++i) {
+        if (i % 3 == 0) {
+          std::string got;
+          StreamCallbacks cb;
+          cb.on_data = [&](std::string_view d) {
+            got.append(d);
+            return true;
+          };
+          auto r = client.stream("GET", url(*server, "/stream", true), {}, {}, cb);
+          if (r.ok() && got == "data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n") ++ok;
+        } else {
+          const std::string body = std::to_string(t * 100 + i);
+          auto r = client.request("POST", url(*server, "/", true), {}, body);
+          if (r.ok() && r->body == body) ++ok;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 180);
+}
+
 TEST(HttpServer, TlsServesAndNegotiatesModernTls) {
   const auto id = test::make_test_identity();
   HttpServerOptions opt;
