@@ -64,6 +64,23 @@ TEST(ChatTemplate, RecognisesPlainChatmlAndLlama3) {
             "<|start_header_id|>assistant<|end_header_id|>\n\n");
 }
 
+TEST(ChatTemplate, ChatmlWithAFixedDefaultSystemPrompt) {
+  // SmolLM2's template: a fixed system prompt when the conversation has none.
+  auto t = ChatTemplate::from_jinja(
+      "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ "
+      "'<|im_start|>system\\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\\n' }}"
+      "{% endif %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
+      "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
+      "<|im_start|>", "<|im_end|>");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->family(), "chatml");
+  EXPECT_EQ(*t->render({{"user", "U"}}, true),
+            "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
+            "<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n");
+  EXPECT_EQ(*t->render({{"system", "S"}, {"user", "U"}}, false),
+            "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n");
+}
+
 TEST(ChatTemplate, RoleErrors) {
   // Gemma, Mistral and Llama-2-chat need alternating user/assistant turns.
   for (std::string_view family : {"gemma", "mistral", "mistral-nemo", "llama2-chat"}) {

@@ -85,9 +85,13 @@ Status alternates(const Messages& messages, size_t first, std::string_view famil
 
 // --- ChatML and Qwen ---------------------------------------------------------
 
-// llama.cpp's built-in chatml: '<|im_start|>' + role + '\n' + content + '<|im_end|>\n' for every message.
-std::string render_chatml(const Messages& messages, bool add_generation_prompt) {
+// llama.cpp's built-in chatml: '<|im_start|>' + role + '\n' + content + '<|im_end|>\n' for every message,
+// after the template's fixed system prompt when it has one and the conversation none.
+std::string render_chatml(const Messages& messages, bool add_generation_prompt, const std::string& default_system) {
   std::string out;
+  if (!default_system.empty() && !messages.empty() && messages[0].role != "system") {
+    out += "<|im_start|>system\n" + default_system + "<|im_end|>\n";
+  }
   for (const auto& m : messages) out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
   if (add_generation_prompt) out += "<|im_start|>assistant\n";
   return out;
@@ -390,6 +394,31 @@ Result<std::string> render_deepseek_r1(const Messages& messages, bool add_genera
   return out;
 }
 
+// A fixed ChatML system prompt written as one Jinja string literal,
+// '<|im_start|>system\nTEXT<|im_end|>\n', with its escapes undone; "" if none.
+std::string chatml_default_system(std::string_view src) {
+  for (char quote : {'\'', '"'}) {
+    const std::string opening = std::string(1, quote) + "<|im_start|>system\\n";
+    for (size_t at = src.find(opening); at != std::string_view::npos; at = src.find(opening, at + 1)) {
+      std::string literal;
+      size_t i = at + opening.size();
+      for (; i < src.size() && src[i] != quote; ++i) {
+        if (src[i] == '\\' && i + 1 < src.size()) {
+          const char e = src[++i];
+          literal.push_back(e == 'n' ? '\n' : e == 't' ? '\t' : e);
+        } else {
+          literal.push_back(src[i]);
+        }
+      }
+      const std::string_view end_marker = "<|im_end|>\n";
+      if (i < src.size() && literal.size() > end_marker.size() && ends_with(literal, end_marker)) {
+        return literal.substr(0, literal.size() - end_marker.size());
+      }
+    }
+  }
+  return {};
+}
+
 const std::array<FamilyName, 15>& family_table() {
   using F = ChatTemplate::Family;
   static const std::array<FamilyName, 15> table = {{
@@ -444,7 +473,9 @@ Result<ChatTemplate> ChatTemplate::from_jinja(std::string_view src, std::string_
     if (contains(src, "'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>'") ||
         contains(src, "'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'") ||
         contains(src, "'<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>'")) {
-      return make(Family::kChatml);
+      ChatTemplate t = make(Family::kChatml);
+      t.default_system_ = chatml_default_system(src);
+      return t;
     }
   }
   if (contains(src, "<|start_header_id|>") && contains(src, "<|end_header_id|>")) {
@@ -471,7 +502,7 @@ Result<std::string> ChatTemplate::render(const Messages& messages, bool add_gene
                                          const TemplateOptions& options) const {
   switch (family_) {
     case Family::kChatml:
-      return render_chatml(messages, add_generation_prompt);
+      return render_chatml(messages, add_generation_prompt, default_system_);
     case Family::kQwen25:
       return render_qwen25(messages, add_generation_prompt);
     case Family::kQwen3:

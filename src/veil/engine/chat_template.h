@@ -68,6 +68,9 @@ class ChatTemplate {
   Family family_;
   std::string bos_;
   std::string eos_;
+  // ChatML templates that print a fixed system prompt when the conversation
+  // has none (SmolLM2 and the like): that prompt.
+  std::string default_system_;
 };
 
 }  // namespace veil::engine
