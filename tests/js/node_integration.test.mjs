@@ -15,6 +15,8 @@ process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
 const { default: OpenAI } = await import('openai');
 const { verifyMessage } = await import('ethers');
 const { ed25519 } = await import('@noble/curves/ed25519');
+const { QuoteVerifier } = (await import('@phala/dcap-qvl')).default ?? (await import('@phala/dcap-qvl'));
+import { X509Certificate } from 'node:crypto';
 
 const MODEL = 'js-test-model';
 const sha256 = (s) => createHash('sha256').update(s).digest('hex');
@@ -137,4 +139,18 @@ test('errors are OpenAI-shaped and the client sees them as such', async () => {
     (e) => e.status === 404 && e.error?.code === 'model_not_found');
   const models = await client.models.list();
   assert.equal(models.data[0].id, MODEL);
+});
+
+test("Phala's dcap-qvl (an independent verifier) accepts the simulated quote under the simulation root only", async () => {
+  const nonce = randomBytes(32).toString('hex');
+  const rep = await report('ecdsa', nonce);
+  const quote = Buffer.from(rep.intel_quote, 'hex');
+  const sim = rep.info.veil_simulation;
+  const now = Math.floor(Date.now() / 1000);
+  const verifier = QuoteVerifier.newWithRootCa(new X509Certificate(sim.root_ca).raw);
+  const result = verifier.verify(quote, sim.collateral, now);
+  assert.equal(result.status, 'UpToDate');
+  // Under Intel's real root the same quote must fail.
+  const dcap = await import('@phala/dcap-qvl');
+  assert.throws(() => (dcap.verify ?? dcap.default.verify)(quote, sim.collateral, now));
 });
