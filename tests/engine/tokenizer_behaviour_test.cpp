@@ -315,6 +315,23 @@ TEST(TokenizerVocab, TinyBpeMergesByRank) {
   EXPECT_EQ((*tok)->encode("xyz", false, false), std::vector<int32_t>{});
 }
 
+TEST(TokenizerVocab, Llama3WordsThatAreTokensSkipMerges) {
+  VocabData v;
+  v.model = "gpt2";
+  v.tokens = {"a", "b", "c", "abc"};  // no merge rule builds "abc"
+  v.merges = {"a b"};
+  v.pre = "llama-bpe";
+  auto llama3 = Tokenizer::from_vocab(v);
+  ASSERT_TRUE(llama3.ok()) << llama3.error().to_string();
+  EXPECT_EQ((*llama3)->encode("abc", false, false), std::vector<int32_t>{3});
+  EXPECT_TRUE((*llama3)->add_bos());  // llama.cpp's default for Llama 3 vocabularies
+  v.pre = "qwen2";
+  auto qwen = Tokenizer::from_vocab(v);
+  ASSERT_TRUE(qwen.ok());
+  EXPECT_EQ((*qwen)->encode("abc", false, false), (std::vector<int32_t>{0, 1, 2}));
+  EXPECT_FALSE((*qwen)->add_bos());
+}
+
 TEST(TokenizerVocab, TinySpmPrefersHigherScores) {
   VocabData v;
   v.model = "llama";
