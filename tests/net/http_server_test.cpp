@@ -623,6 +623,15 @@ TEST(HttpServer, TlsServesAndNegotiatesModernTls) {
   EXPECT_FALSE(plain.request("GET", url(*server, "/")).ok());
 }
 
+TEST(HttpServer, PortInUseIsAnError) {
+  auto first = start_server(echo_handler);
+  HttpServerOptions opt;
+  opt.port = first->port();
+  auto second = HttpServer::start(opt, echo_handler);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, "net.bind");
+}
+
 TEST(HttpServer, BadTlsConfigIsAnError) {
   HttpServerOptions opt;
   opt.port = 0;

@@ -451,8 +451,10 @@ class Session : public std::enable_shared_from_this<Session> {
     append_number(op->head, static_cast<uint64_t>(status));
     op->head += ' ';
     op->head += status_reason(status);
-    op->head += "\r\nServer: ";
-    op->head += srv_.opt.server_header;
+    if (!srv_.opt.server_header.empty()) {
+      op->head += "\r\nServer: ";
+      op->head += srv_.opt.server_header;
+    }
     op->head += "\r\nDate: ";
     op->head += http_date();
     op->head += "\r\nContent-Type: application/json\r\nContent-Length: ";
@@ -638,8 +640,11 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
     append_number(head, static_cast<uint64_t>(status));
     head += ' ';
     head += status_reason(status);
-    head += "\r\nServer: ";
-    head += session_->server().opt.server_header;
+    const std::string& server_header = session_->server().opt.server_header;
+    if (!server_header.empty()) {
+      head += "\r\nServer: ";
+      head += server_header;
+    }
     head += "\r\nDate: ";
     head += http_date();
     if (!content_type.empty() && field_is_safe(content_type)) {
@@ -937,6 +942,9 @@ size_t HttpServer::active_connections() const { return impl_->active.load(); }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options, HttpHandler handler) {
   if (!handler) return make_error("net.bad_handler", "no handler");
+  for (char ch : options.server_header) {
+    if (ch == '\r' || ch == '\n' || ch == '\0') return make_error("net.bad_option", "server_header has control characters");
+  }
   auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
   const auto& opt = impl->opt;
   if (opt.tls) {
