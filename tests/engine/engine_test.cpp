@@ -230,3 +230,52 @@ TEST(Engine, EmbeddingsAreNormalized) {
 
 }  // namespace
 }  // namespace veil::engine
+
+namespace veil::engine {
+namespace {
+
+TEST(Engine, Qwen3TemplateGenerationAndRerank) {
+  VEIL_REQUIRE_SHARED();
+  EngineOptions o;
+  o.threads = 2;
+  o.n_ctx = 512;
+  o.max_sequences = 2;
+  auto e = Engine::load(test::shared_path("models/ref/tiny-qwen3-f16.gguf"), o);
+  ASSERT_TRUE(e.ok()) << e.error().to_string();
+  const ModelInfo& i = (*e)->info();
+  EXPECT_EQ(i.arch, "qwen3");
+  EXPECT_TRUE(i.has_chat_template);
+  EXPECT_EQ(i.n_vocab, 151936);
+  auto text = (*e)->render_chat({{"user", "Hi"}});
+  ASSERT_TRUE(text.ok()) << text.error().to_string();
+  EXPECT_NE(text->find("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"), std::string::npos);
+  auto ids = (*e)->tokenize(*text, false, true);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ((*ids)[0], 151644);  // <|im_start|> parsed as a special token
+  // The reference case: greedy ids of llama.cpp for "Once upon a time" (REFERENCE-tiny.json).
+  auto prompt = (*e)->tokenize("Once upon a time", false, true);
+  ASSERT_TRUE(prompt.ok());
+  EXPECT_EQ(*prompt, (std::vector<int32_t>{12522, 5193, 264, 882}));
+  SamplingParams p;
+  p.temperature = 0;
+  p.max_tokens = 4;
+  p.top_logprobs = 3;
+  Collector c;
+  auto g = (*e)->generate(*prompt, p, c.callback());
+  ASSERT_TRUE(g.ok());
+  ASSERT_TRUE(c.wait());
+  EXPECT_EQ(c.tokens, (std::vector<int32_t>{3661, 71628, 11265, 113599}));
+  EXPECT_EQ(c.last.top_logprobs.size(), 3u);
+  int n = 0;
+  auto scores = (*e)->rerank("capital of France", {"Paris is the capital of France.", "Bananas are yellow."}, &n);
+  ASSERT_TRUE(scores.ok()) << scores.error().to_string();
+  ASSERT_EQ(scores->size(), 2u);
+  for (float s : *scores) {
+    EXPECT_GT(s, 0.f);
+    EXPECT_LT(s, 1.f);
+  }
+  EXPECT_GT(n, 40);
+}
+
+}  // namespace
+}  // namespace veil::engine
