@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   veil::net::SseParser split(256, 1024);
   std::vector<veil::net::SseEvent> b;
   bool ok_split = true;
-  for (size_t i = 0; i < bytes.size() && ok_split; i += piece) ok_split = split.feed(bytes.substr(i, piece), b).ok();
+  for (size_t i = 0; i < bytes.size() && ok_split; i += piece)
+    ok_split = split.feed(bytes.substr(i, piece), b).ok();
   if (ok_whole && ok_split) {
     if (a.size() != b.size()) __builtin_trap();
     for (size_t i = 0; i < a.size(); ++i) {

@@ -24,13 +24,15 @@ std::unique_ptr<HttpServer> start_server(HttpHandler handler, HttpServerOptions 
 }
 
 std::string url(const HttpServer& s, std::string_view target, bool tls = false) {
-  return std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(s.port()) + std::string(target);
+  return std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(s.port()) +
+         std::string(target);
 }
 
 // A listener that answers every connection with fixed bytes and closes.
 class RawServer {
  public:
-  explicit RawServer(std::string reply, bool close_after = true) : reply_(std::move(reply)), close_(close_after) {
+  explicit RawServer(std::string reply, bool close_after = true)
+      : reply_(std::move(reply)), close_(close_after) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -83,11 +85,13 @@ TEST(HttpClient, PinnedSpkiMatchAndMismatch) {
   const auto id = test::make_test_identity();
   HttpServerOptions opt;
   opt.tls = TlsServerConfig{id.cert_pem, id.key_pem};
-  auto server = start_server([](const HttpRequest&, ResponseWriter& w) { w.send(200, "text/plain", "hi"); }, opt);
+  auto server =
+      start_server([](const HttpRequest&, ResponseWriter& w) { w.send(200, "text/plain", "hi"); }, opt);
 
   HttpClientOptions good;
   good.pinned_spki_sha256_hex = id.spki_sha256_hex;
-  for (char& c : *good.pinned_spki_sha256_hex) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char& c : *good.pinned_spki_sha256_hex)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   HttpClient ok_client(good);
   auto r = ok_client.request("GET", url(*server, "/", true));
   ASSERT_TRUE(r.ok()) << r.error().to_string();
@@ -335,7 +339,8 @@ TEST(HttpClient, TruncatedStreamIsClosedError) {
 }
 
 TEST(HttpClient, ResponseSizeLimit) {
-  auto server = start_server([](const HttpRequest&, ResponseWriter& w) { w.send(200, "text/plain", std::string(5000, 'b')); });
+  auto server = start_server(
+      [](const HttpRequest&, ResponseWriter& w) { w.send(200, "text/plain", std::string(5000, 'b')); });
   HttpClientOptions opt;
   opt.max_response_bytes = 4096;
   HttpClient client(opt);
@@ -359,7 +364,8 @@ TEST(HttpClient, ConnectErrorsAndBadUrls) {
   auto r = client.request("GET", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "net.connect");
-  EXPECT_EQ(client.request("GET", "http://127.0.0.1:1/", {{"Bad\r\nName", "v"}}).error().code, "net.bad_header");
+  EXPECT_EQ(client.request("GET", "http://127.0.0.1:1/", {{"Bad\r\nName", "v"}}).error().code,
+            "net.bad_header");
 }
 
 TEST(HttpClient, RejectsHeaderInjection) {

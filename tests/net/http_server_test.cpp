@@ -29,7 +29,8 @@ std::unique_ptr<HttpServer> start_server(HttpHandler handler, HttpServerOptions 
 }
 
 std::string url(const HttpServer& s, std::string_view target, bool tls = false) {
-  return std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(s.port()) + std::string(target);
+  return std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(s.port()) +
+         std::string(target);
 }
 
 // Echoes what it saw as "method|path|k=v,...|body".
@@ -44,7 +45,8 @@ TEST(HttpServer, ServesRequestsWithDecodedTargetAndExactBody) {
   auto server = start_server(echo_handler);
   HttpClient client;
   const std::string body("bin\0ary\r\n\xff", 10);
-  auto r = client.request("POST", url(*server, "/v1/a%20b?nonce=ab&x=%41+1"), {{"Content-Type", "x/y"}}, body);
+  auto r =
+      client.request("POST", url(*server, "/v1/a%20b?nonce=ab&x=%41+1"), {{"Content-Type", "x/y"}}, body);
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "POST|/v1/a b|nonce=ab,x=A 1,|" + body);
@@ -101,10 +103,11 @@ TEST(HttpServer, PipelinedRequestsAnsweredInOrder) {
   });
   int fd = raw_connect(server->port());
   ASSERT_GE(fd, 0);
-  ASSERT_TRUE(send_all(fd,
-                       "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
-                       "POST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
-                       "POST /3 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nde\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      send_all(fd,
+               "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
+               "POST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+               "POST /3 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nde\r\n0\r\n\r\n"));
   std::string buf;
   EXPECT_EQ(read_response(fd, buf).body, "/1:");
   EXPECT_EQ(read_response(fd, buf).body, "/2:abc");
@@ -162,8 +165,9 @@ TEST(HttpServer, OversizedBodyGets413) {
     std::string buf;
     auto resp = read_response(fd, buf);
     EXPECT_EQ(resp.status, 413);
-    EXPECT_EQ(resp.body,
-              R"({"error":{"message":"request body too large","type":"invalid_request_error","param":null,"code":null}})");
+    EXPECT_EQ(
+        resp.body,
+        R"({"error":{"message":"request body too large","type":"invalid_request_error","param":null,"code":null}})");
     ::close(fd);
   }
   {  // chunked, discovered while reading
@@ -306,7 +310,9 @@ TEST(HttpServer, HeadAndNoContentHaveNoBody) {
     }
   });
   int fd = raw_connect(server->port());
-  send_all(fd, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /empty HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  send_all(fd,
+           "HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /empty HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: "
+           "x\r\n\r\n");
   std::string buf;
   // HEAD: Content-Length of the would-be body, no body bytes follow.
   size_t end;
@@ -336,8 +342,8 @@ TEST(HttpServer, ThousandConcurrentConnectionsAndLimit) {
   if (lim.rlim_cur < 2 * kConnections + 64) GTEST_SKIP() << "descriptor limit too low: " << lim.rlim_cur;
   HttpServerOptions opt;
   opt.max_connections = kConnections;
-  auto server = start_server([](const HttpRequest& req, ResponseWriter& w) { w.send(200, "text/plain", req.path); },
-                             opt);
+  auto server = start_server(
+      [](const HttpRequest& req, ResponseWriter& w) { w.send(200, "text/plain", req.path); }, opt);
   std::vector<int> fds;
   fds.reserve(kConnections);
   for (int i = 0; i < kConnections; ++i) {
@@ -345,7 +351,8 @@ TEST(HttpServer, ThousandConcurrentConnectionsAndLimit) {
     ASSERT_GE(fd, 0) << i;
     fds.push_back(fd);
   }
-  for (int i = 0; i < 200 && server->active_connections() < kConnections; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 200 && server->active_connections() < kConnections; ++i)
+    std::this_thread::sleep_for(10ms);
   EXPECT_EQ(server->active_connections(), static_cast<size_t>(kConnections));
   // One past the limit is closed without an answer.
   int extra = raw_connect(server->port());
@@ -427,7 +434,8 @@ TEST(HttpServer, GracefulStopLetsStreamFinish) {
   const auto took = std::chrono::steady_clock::now() - start;
   client.join();
   EXPECT_TRUE(end_ok.load());
-  EXPECT_EQ(streamed, "data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\ndata: 5\n\ndata: 6\n\ndata: 7\n\n");
+  EXPECT_EQ(streamed,
+            "data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\ndata: 5\n\ndata: 6\n\ndata: 7\n\n");
   EXPECT_LT(took, 4s);
   std::string rest;
   EXPECT_TRUE(read_until_closed(idle, rest, 1000));

@@ -52,18 +52,17 @@ TEST(NetPerf, KeepAliveLatencyAndProxyHop) {
   const std::string reply = R"({"id":"x","object":"chat.completion","choices":[]})";
   HttpServerOptions up_opt;
   up_opt.port = 0;
-  auto upstream = HttpServer::start(up_opt, [&](const HttpRequest&, ResponseWriter& w) {
-    w.send(200, "application/json", reply);
-  });
+  auto upstream = HttpServer::start(
+      up_opt, [&](const HttpRequest&, ResponseWriter& w) { w.send(200, "application/json", reply); });
   ASSERT_TRUE(upstream.ok());
-  const std::string upstream_url = "http://127.0.0.1:" + std::to_string((*upstream)->port()) + "/v1/chat/completions";
+  const std::string upstream_url =
+      "http://127.0.0.1:" + std::to_string((*upstream)->port()) + "/v1/chat/completions";
 
   HttpServerOptions tls_opt;
   tls_opt.port = 0;
   tls_opt.tls = TlsServerConfig{id.cert_pem, id.key_pem};
-  auto direct_tls = HttpServer::start(tls_opt, [&](const HttpRequest&, ResponseWriter& w) {
-    w.send(200, "application/json", reply);
-  });
+  auto direct_tls = HttpServer::start(
+      tls_opt, [&](const HttpRequest&, ResponseWriter& w) { w.send(200, "application/json", reply); });
   ASSERT_TRUE(direct_tls.ok());
 
   HttpClient forwarder;
@@ -82,14 +81,15 @@ TEST(NetPerf, KeepAliveLatencyAndProxyHop) {
   const auto plain = measure(client, upstream_url, body);
   const auto tls = measure(client, "https://127.0.0.1:" + std::to_string((*direct_tls)->port()) + "/", body);
   const auto hop = measure(client, "https://127.0.0.1:" + std::to_string((*proxy)->port()) + "/", body);
-  std::printf("[perf] plain keep-alive trivial handler: p50 %.1f us, p99 %.1f us, %.0f req/s (n=%d)\n", plain.p50_us,
-              plain.p99_us, plain.rps, plain.n);
-  std::printf("[perf] TLS keep-alive trivial handler:   p50 %.1f us, p99 %.1f us, %.0f req/s (n=%d)\n", tls.p50_us,
-              tls.p99_us, tls.rps, tls.n);
-  std::printf("[perf] TLS front -> plain upstream hop:  p50 %.1f us, p99 %.1f us, %.0f req/s (n=%d)\n", hop.p50_us,
-              hop.p99_us, hop.rps, hop.n);
-  std::printf("[perf] hop added over a direct plain upstream call: p50 %.1f us (over a direct TLS call: %.1f us)\n",
-              hop.p50_us - plain.p50_us, hop.p50_us - tls.p50_us);
+  std::printf("[perf] plain keep-alive trivial handler: p50 %.1f us, p99 %.1f us, %.0f req/s (n=%d)\n",
+              plain.p50_us, plain.p99_us, plain.rps, plain.n);
+  std::printf("[perf] TLS keep-alive trivial handler:   p50 %.1f us, p99 %.1f us, %.0f req/s (n=%d)\n",
+              tls.p50_us, tls.p99_us, tls.rps, tls.n);
+  std::printf("[perf] TLS front -> plain upstream hop:  p50 %.1f us, p99 %.1f us, %.0f req/s (n=%d)\n",
+              hop.p50_us, hop.p99_us, hop.rps, hop.n);
+  std::printf(
+      "[perf] hop added over a direct plain upstream call: p50 %.1f us (over a direct TLS call: %.1f us)\n",
+      hop.p50_us - plain.p50_us, hop.p50_us - tls.p50_us);
   EXPECT_GT(plain.n, 100);
   EXPECT_GT(tls.n, 100);
   EXPECT_GT(hop.n, 100);
@@ -130,9 +130,8 @@ TEST(NetPerf, NginxProxyReference) {
   const std::string reply = R"({"id":"x","object":"chat.completion","choices":[]})";
   HttpServerOptions up_opt;
   up_opt.port = 0;
-  auto upstream = HttpServer::start(up_opt, [&](const HttpRequest&, ResponseWriter& w) {
-    w.send(200, "application/json", reply);
-  });
+  auto upstream = HttpServer::start(
+      up_opt, [&](const HttpRequest&, ResponseWriter& w) { w.send(200, "application/json", reply); });
   ASSERT_TRUE(upstream.ok());
   char dir_template[] = "/tmp/veil-nginx-XXXXXX";
   const std::string dir = ::mkdtemp(dir_template);
@@ -141,12 +140,13 @@ TEST(NetPerf, NginxProxyReference) {
   const uint16_t port = free_port();
   std::ofstream(dir + "/nginx.conf")
       << "daemon off; master_process off; worker_processes 1; error_log " << dir << "/error.log; pid " << dir
-      << "/nginx.pid;\nevents { worker_connections 1024; }\nhttp {\n access_log off;\n client_body_temp_path " << dir
-      << "/b; proxy_temp_path " << dir << "/p; fastcgi_temp_path " << dir << "/f; uwsgi_temp_path " << dir
-      << "/u; scgi_temp_path " << dir << "/s;\n upstream up { server 127.0.0.1:" << (*upstream)->port()
+      << "/nginx.pid;\nevents { worker_connections 1024; }\nhttp {\n access_log off;\n client_body_temp_path "
+      << dir << "/b; proxy_temp_path " << dir << "/p; fastcgi_temp_path " << dir << "/f; uwsgi_temp_path "
+      << dir << "/u; scgi_temp_path " << dir << "/s;\n upstream up { server 127.0.0.1:" << (*upstream)->port()
       << "; keepalive 16; }\n server {\n  listen 127.0.0.1:" << port << " ssl;\n  ssl_certificate " << dir
       << "/cert.pem; ssl_certificate_key " << dir << "/key.pem;\n  ssl_protocols TLSv1.2 TLSv1.3;\n"
-      << "  location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection \"\"; }\n }\n}\n";
+      << "  location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection \"\"; }\n "
+         "}\n}\n";
   std::string conf = dir + "/nginx.conf";
   char* argv[] = {const_cast<char*>("nginx"), const_cast<char*>("-c"), conf.data(), nullptr};
   pid_t pid = 0;
@@ -161,13 +161,16 @@ TEST(NetPerf, NginxProxyReference) {
   }
   const std::string body = R"({"model":"m","messages":[{"role":"user","content":"hi"}]})";
   HttpClient client;
-  const auto plain =
-      measure(client, "http://127.0.0.1:" + std::to_string((*upstream)->port()) + "/v1/chat/completions", body);
-  const auto hop = measure(client, "https://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions", body);
+  const auto plain = measure(
+      client, "http://127.0.0.1:" + std::to_string((*upstream)->port()) + "/v1/chat/completions", body);
+  const auto hop =
+      measure(client, "https://127.0.0.1:" + std::to_string(port) + "/v1/chat/completions", body);
   ::kill(pid, SIGTERM);
   ::waitpid(pid, nullptr, 0);
-  std::printf("[perf] nginx TLS proxy -> plain upstream: p50 %.1f us, p99 %.1f us (n=%d); adds %.1f us p50 over direct %.1f us\n",
-              hop.p50_us, hop.p99_us, hop.n, hop.p50_us - plain.p50_us, plain.p50_us);
+  std::printf(
+      "[perf] nginx TLS proxy -> plain upstream: p50 %.1f us, p99 %.1f us (n=%d); adds %.1f us p50 over "
+      "direct %.1f us\n",
+      hop.p50_us, hop.p99_us, hop.n, hop.p50_us - plain.p50_us, plain.p50_us);
   EXPECT_GT(hop.n, 100);
 }
 

@@ -21,7 +21,8 @@ RequestReader::State feed_all(RequestReader& r, std::string_view bytes, size_t* 
 
 TEST(RequestReader, ParsesOneRequestAndLeavesTheNext) {
   RequestReader r({});
-  const std::string two = "POST /a?b=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhiGET / HTTP/1.1\r\n\r\n";
+  const std::string two =
+      "POST /a?b=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhiGET / HTTP/1.1\r\n\r\n";
   size_t used = 0;
   ASSERT_EQ(feed_all(r, two, &used), RequestReader::State::done);
   EXPECT_EQ(two.substr(used), "GET / HTTP/1.1\r\n\r\n");

@@ -48,14 +48,15 @@ TEST(TlsPolicy, ModernVersionsAndHttp11Alpn) {
   HttpServerOptions opt;
   opt.port = 0;
   opt.tls = TlsServerConfig{id.cert_pem, id.key_pem};
-  auto server = HttpServer::start(opt, [](const HttpRequest&, ResponseWriter& w) { w.send(200, "text/plain", "x"); });
+  auto server =
+      HttpServer::start(opt, [](const HttpRequest&, ResponseWriter& w) { w.send(200, "text/plain", "x"); });
   ASSERT_TRUE(server.ok());
   const uint16_t port = (*server)->port();
 
   auto tls13 = raw_tls_handshake(port, TLS1_3_VERSION, true);
   ASSERT_TRUE(tls13.ok);
   EXPECT_EQ(tls13.version, TLS1_3_VERSION);  // preferred when offered
-  EXPECT_EQ(tls13.alpn, "http/1.1");          // never h2
+  EXPECT_EQ(tls13.alpn, "http/1.1");         // never h2
 
   auto tls12 = raw_tls_handshake(port, TLS1_2_VERSION, false);
   ASSERT_TRUE(tls12.ok);

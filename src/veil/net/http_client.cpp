@@ -149,7 +149,8 @@ std::string spki_sha256_hex_of(SSL* ssl) {
 Error io_error(const error_code& ec, std::string_view what) {
   if (ec == asio::error::timed_out) return make_error("net.timeout", std::string(what) + " timed out");
   if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == ssl::error::stream_truncated ||
-      ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::broken_pipe) {
+      ec == http::error::end_of_stream || ec == http::error::partial_message ||
+      ec == asio::error::broken_pipe) {
     return make_error("net.closed", std::string(what) + ": connection closed by peer");
   }
   if (ec == http::error::body_limit || ec == http::error::header_limit) {
@@ -268,7 +269,8 @@ struct HttpClient::Impl {
           SSL_set1_host(ssl, u.host.c_str());
         }
       }
-      ec = conn->run(deadline, [&](auto handler) { conn->tls->async_handshake(ssl::stream_base::client, handler); });
+      ec = conn->run(deadline,
+                     [&](auto handler) { conn->tls->async_handshake(ssl::stream_base::client, handler); });
       if (ec) {
         if (ec == asio::error::timed_out) return make_error("net.timeout", "TLS handshake timed out");
         return make_error("net.tls", "TLS handshake failed");
@@ -279,8 +281,9 @@ struct HttpClient::Impl {
   }
 
   // Gets a connection (pooled or new), checks the pin, sends the request.
-  Result<Exchange> send(const ParsedUrl& u, const std::string& key, std::string_view method, const Headers& headers,
-                        std::string_view body, bool allow_pooled, Clock::time_point deadline, bool& reused) {
+  Result<Exchange> send(const ParsedUrl& u, const std::string& key, std::string_view method,
+                        const Headers& headers, std::string_view body, bool allow_pooled,
+                        Clock::time_point deadline, bool& reused) {
     Exchange ex;
     if (allow_pooled) ex.conn = take_idle(key);
     reused = ex.conn != nullptr;
@@ -408,9 +411,9 @@ struct HttpClient::Impl {
     }
   }
 
-  Result<int> stream_once(const ParsedUrl& u, const std::string& key, std::string_view method, const Headers& headers,
-                          std::string_view body, const StreamCallbacks& cb, bool allow_pooled,
-                          Clock::time_point deadline, bool& retryable) {
+  Result<int> stream_once(const ParsedUrl& u, const std::string& key, std::string_view method,
+                          const Headers& headers, std::string_view body, const StreamCallbacks& cb,
+                          bool allow_pooled, Clock::time_point deadline, bool& retryable) {
     bool reused = false;
     auto sent = send(u, key, method, headers, body, allow_pooled, deadline, reused);
     // A pooled connection that fails while sending was closed by the server.
@@ -466,8 +469,8 @@ HttpClient::HttpClient(HttpClientOptions options) : impl_(std::make_unique<Impl>
 
 HttpClient::~HttpClient() = default;
 
-Result<HttpResponse> HttpClient::request(std::string_view method, std::string_view url, const Headers& headers,
-                                         std::string_view body) {
+Result<HttpResponse> HttpClient::request(std::string_view method, std::string_view url,
+                                         const Headers& headers, std::string_view body) {
   VEIL_ASSIGN_OR_RETURN(ParsedUrl u, parse_url(url));
   VEIL_TRY(check_request(method, headers));
   const std::string key = Impl::pool_key(u);
@@ -475,7 +478,8 @@ Result<HttpResponse> HttpClient::request(std::string_view method, std::string_vi
   bool retryable = false;
   auto r = impl_->request_once(u, key, method, headers, body, true, deadline, retryable);
   // A pooled connection the server had already closed: nothing was processed, try a fresh one.
-  if (!r.ok() && retryable) r = impl_->request_once(u, key, method, headers, body, false, deadline, retryable);
+  if (!r.ok() && retryable)
+    r = impl_->request_once(u, key, method, headers, body, false, deadline, retryable);
   return r;
 }
 

@@ -151,7 +151,8 @@ Result<std::unique_ptr<ssl::context>> make_tls_context(const TlsServerConfig& cf
   if (ec) return make_error("net.tls_config", "certificate chain rejected");
   ctx->use_private_key(asio::buffer(cfg.key_pem), ssl::context::pem, ec);
   if (ec) return make_error("net.tls_config", "private key rejected");
-  if (SSL_CTX_check_private_key(h) != 1) return make_error("net.tls_config", "key does not match certificate");
+  if (SSL_CTX_check_private_key(h) != 1)
+    return make_error("net.tls_config", "key does not match certificate");
   SSL_CTX_set_alpn_select_cb(h, alpn_select, nullptr);
   return ctx;
 }
@@ -320,12 +321,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
-
   void on_read_timeout() {
     switch (phase_) {
       case Phase::header:
       case Phase::body:
-        log::debug("net: connection {} request timed out ({})", id_, phase_ == Phase::header ? "head" : "body");
+        log::debug("net: connection {} request timed out ({})", id_,
+                   phase_ == Phase::header ? "head" : "body");
         break;
       default:
         break;
@@ -477,7 +478,7 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::any_io_executor executor_;
   tcp::socket sock_;
   std::optional<ssl::stream<tcp::socket>> tls_;
-  std::atomic<int64_t> read_deadline_{0};   // steady ticks; 0 = none
+  std::atomic<int64_t> read_deadline_{0};  // steady ticks; 0 = none
   std::atomic<int64_t> write_deadline_{0};
   const uint64_t id_;
   const std::string remote_;
@@ -505,7 +506,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class SessionWriter final : public ResponseWriter, public std::enable_shared_from_this<SessionWriter> {
  public:
-  SessionWriter(std::shared_ptr<Session> session, uint64_t request_id, int version, bool head_only, bool keep_alive)
+  SessionWriter(std::shared_ptr<Session> session, uint64_t request_id, int version, bool head_only,
+                bool keep_alive)
       : session_(std::move(session)),
         request_id_(request_id),
         chunked_(version >= 11),
@@ -614,7 +616,8 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
     if (state_ != State::fresh) return false;
     if (status < 200 || status > 999) status = 500;
     const bool no_body = status == 204 || status == 304;
-    std::string head = make_head(status, content_type, extra, no_body ? std::nullopt : std::optional(body.size()));
+    std::string head =
+        make_head(status, content_type, extra, no_body ? std::nullopt : std::optional(body.size()));
     status_ = status;
     body_bytes_ = body.size();
     if (no_body || head_only_) {
@@ -664,8 +667,9 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
     }
     head += "\r\n";
     for (const auto& [name, value] : extra) {
-      if (name.empty() || reserved_field(name) || iequals_ascii(name, "content-type") || !field_is_safe(name) ||
-          !field_is_safe(value) || name.find(':') != std::string::npos || name.find(' ') != std::string::npos) {
+      if (name.empty() || reserved_field(name) || iequals_ascii(name, "content-type") ||
+          !field_is_safe(name) || !field_is_safe(value) || name.find(':') != std::string::npos ||
+          name.find(' ') != std::string::npos) {
         continue;
       }
       head += name;
@@ -699,7 +703,8 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
       }
       self->cv_.notify_one();
     };
-    asio::post(session_->executor(), [s = session_, op = std::move(op)]() mutable { s->enqueue_write(std::move(op)); });
+    asio::post(session_->executor(),
+               [s = session_, op = std::move(op)]() mutable { s->enqueue_write(std::move(op)); });
     std::unique_lock lock(mu_);
     cv_.wait(lock, [this] { return op_done_; });
     if (!op_ok_) failed_.store(true);
@@ -749,16 +754,17 @@ void Session::dispatch() {
                                                 request.method == "HEAD", keep_alive_);
   writer_ = writer;
   HttpServer::Impl* srv = &srv_;
-  const bool queued = srv_.pool.submit([srv, writer = std::move(writer), request = std::move(request)]() mutable {
-    try {
-      srv->handler(request, *writer);
-    } catch (const std::exception& e) {
-      log::warn("net: request {} handler threw {}", request.id, typeid(e).name());
-    } catch (...) {
-      log::warn("net: request {} handler threw a non-exception", request.id);
-    }
-    writer->finish_after_handler();
-  });
+  const bool queued =
+      srv_.pool.submit([srv, writer = std::move(writer), request = std::move(request)]() mutable {
+        try {
+          srv->handler(request, *writer);
+        } catch (const std::exception& e) {
+          log::warn("net: request {} handler threw {}", request.id, typeid(e).name());
+        } catch (...) {
+          log::warn("net: request {} handler threw a non-exception", request.id);
+        }
+        writer->finish_after_handler();
+      });
   if (!queued) close();  // the server is shutting down
 }
 
@@ -817,7 +823,8 @@ void Session::response_complete() {
     writer_.reset();
   }
   if (log::level() <= log::Level::debug) {
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_).count();
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_).count();
     log::debug("net: request {} {} {} -> {} {}B {}us", log_request_id_, log_method_, log_path_, log_status_,
                log_bytes_, us);
   }
@@ -857,7 +864,8 @@ void Session::close() {
 }  // namespace
 
 void HttpServer::Impl::do_accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [this](error_code ec, tcp::socket sock) { on_accept(ec, std::move(sock)); });
+  acceptor.async_accept(asio::make_strand(ioc),
+                        [this](error_code ec, tcp::socket sock) { on_accept(ec, std::move(sock)); });
 }
 
 void HttpServer::Impl::on_accept(error_code ec, tcp::socket sock) {
@@ -897,7 +905,8 @@ void HttpServer::Impl::on_accept(error_code ec, tcp::socket sock) {
     ++per_address[address_key];
     active.fetch_add(1);
     sock.set_option(tcp::no_delay(true), ep_ec);
-    auto session = std::make_shared<Session>(*this, std::move(sock), id, endpoint_string(ep), std::move(address_key));
+    auto session =
+        std::make_shared<Session>(*this, std::move(sock), id, endpoint_string(ep), std::move(address_key));
     sessions.emplace(id, session);
     asio::post(session->executor(), [session] { session->start(); });
   }
@@ -943,7 +952,8 @@ size_t HttpServer::active_connections() const { return impl_->active.load(); }
 Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options, HttpHandler handler) {
   if (!handler) return make_error("net.bad_handler", "no handler");
   for (char ch : options.server_header) {
-    if (ch == '\r' || ch == '\n' || ch == '\0') return make_error("net.bad_option", "server_header has control characters");
+    if (ch == '\r' || ch == '\n' || ch == '\0')
+      return make_error("net.bad_option", "server_header has control characters");
   }
   auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
   const auto& opt = impl->opt;

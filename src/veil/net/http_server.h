@@ -30,18 +30,18 @@ struct TlsServerConfig {
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8443;                      // 0 = ephemeral (see HttpServer::port())
-  std::optional<TlsServerConfig> tls;        // nullopt = plain HTTP (tests, loopback upstreams)
-  size_t max_header_bytes = 16 * 1024;       // 431 past it
-  size_t max_body_bytes = 8 * 1024 * 1024;   // 413 past it (OpenAI-shaped JSON error)
-  size_t max_connections = 1024;             // global; beyond it new connections are closed at once
-  size_t max_connections_per_address = 0;    // 0 = no per-address cap
-  std::chrono::seconds header_timeout{10};   // whole request head must arrive within this
+  uint16_t port = 8443;                     // 0 = ephemeral (see HttpServer::port())
+  std::optional<TlsServerConfig> tls;       // nullopt = plain HTTP (tests, loopback upstreams)
+  size_t max_header_bytes = 16 * 1024;      // 431 past it
+  size_t max_body_bytes = 8 * 1024 * 1024;  // 413 past it (OpenAI-shaped JSON error)
+  size_t max_connections = 1024;            // global; beyond it new connections are closed at once
+  size_t max_connections_per_address = 0;   // 0 = no per-address cap
+  std::chrono::seconds header_timeout{10};  // whole request head must arrive within this
   std::chrono::seconds body_timeout{60};
-  std::chrono::seconds idle_timeout{60};     // keep-alive idle
-  std::chrono::seconds write_timeout{60};    // a stalled client
-  unsigned io_threads = 1;                   // asio io_context threads
-  unsigned max_handler_threads = 1024;       // workers; one per in-flight request, grown on demand, reused
+  std::chrono::seconds idle_timeout{60};   // keep-alive idle
+  std::chrono::seconds write_timeout{60};  // a stalled client
+  unsigned io_threads = 1;                 // asio io_context threads
+  unsigned max_handler_threads = 1024;     // workers; one per in-flight request, grown on demand, reused
   std::string server_header = "veil";
 };
 

@@ -22,14 +22,14 @@ struct HttpRequest {
   std::string target;  // raw request-target, e.g. "/v1/attestation/report?nonce=ab"
   std::string path;    // percent-decoded path, no query
   std::vector<std::pair<std::string, std::string>> query;  // decoded query params in order
-  Headers headers;     // names lower-cased, values as received
-  std::string body;    // EXACT body bytes received (chunked framing removed); it is hashed for signatures
+  Headers headers;                                         // names lower-cased, values as received
+  std::string body;  // EXACT body bytes received (chunked framing removed); it is hashed for signatures
   std::string remote_address;  // "ip:port" ("[v6]:port" for IPv6)
   uint64_t id = 0;             // server-assigned request id (for logs)
   int version = 11;            // 10 = HTTP/1.0, 11 = HTTP/1.1
 
-  const std::string* header(std::string_view lower_name) const;      // first match or nullptr
-  const std::string* query_param(std::string_view name) const;       // first match or nullptr
+  const std::string* header(std::string_view lower_name) const;  // first match or nullptr
+  const std::string* query_param(std::string_view name) const;   // first match or nullptr
 };
 
 struct HttpResponse {
@@ -42,8 +42,7 @@ struct HttpResponse {
 
 // {"error":{"message":<message>,"type":<type>,"param":null,"code":<code or null>}}
 // — the OpenAI error shape. `message` must not carry request content.
-std::string openai_error_json(std::string_view message, std::string_view type,
-                              std::string_view code = {});
+std::string openai_error_json(std::string_view message, std::string_view type, std::string_view code = {});
 
 // "OK", "Not Found", ... ("Unknown" for codes without a standard phrase).
 std::string_view status_reason(int status);

@@ -22,7 +22,8 @@ class RequestReader {
  public:
   enum class State {
     need_more,     // feed more bytes
-    header_ready,  // the head is parsed and acceptable; call continue_body() (after a 100 Continue, if wanted)
+    header_ready,  // the head is parsed and acceptable; call continue_body() (after a 100 Continue, if
+                   // wanted)
     done,          // a complete request: take_request()
     failed,        // error_status()/error_message() say why; the connection must be closed
   };

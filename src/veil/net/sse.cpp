@@ -6,9 +6,7 @@ namespace veil::net {
 SseParser::SseParser(size_t max_line_bytes, size_t max_event_bytes)
     : max_line_bytes_(max_line_bytes), max_event_bytes_(max_event_bytes) {}
 
-bool SseParser::has_partial_event() const {
-  return !line_.empty() || has_data_ || !pending_.event.empty();
-}
+bool SseParser::has_partial_event() const { return !line_.empty() || has_data_ || !pending_.event.empty(); }
 
 Status SseParser::feed(std::string_view bytes, std::vector<SseEvent>& out) {
   if (failed_) return make_error("sse.failed", "parser already failed");

@@ -43,8 +43,8 @@ class SseParser {
   std::string line_;
   SseEvent pending_;
   bool has_data_ = false;
-  bool saw_cr_ = false;     // last byte was '\r': a following '\n' belongs to it
-  bool at_start_ = true;    // BOM check
+  bool saw_cr_ = false;   // last byte was '\r': a following '\n' belongs to it
+  bool at_start_ = true;  // BOM check
   bool failed_ = false;
 };
 
