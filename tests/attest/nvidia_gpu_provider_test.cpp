@@ -11,6 +11,7 @@
 #include "veil/attest/gpu/nvml_gpu.h"
 #include "veil/attest/gpu/simulated_gpu.h"
 #include "veil/attest/nvidia/gpu_verify.h"
+#include "veil/attest/nvidia/spdm.h"
 #include "veil/base/clock.h"
 
 namespace veil::attest::gpu {
@@ -197,6 +198,41 @@ TEST(GpuProvider, MissingNvmlLibraryIsUnavailable) {
   auto p = make_nvml_provider(NvmlOptions{"/nonexistent/libnvidia-ml.so.1"});
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.error().code, "gpu.nvml_unavailable");
+}
+
+}  // namespace
+}  // namespace veil::attest::gpu
+
+namespace veil::attest::gpu {
+namespace {
+
+TEST(GpuProvider, Spdm12SigningContextVerifies) {
+  auto dev = SimulatedGpuDevice::create(unix_now() - 60, nvidia::GpuArch::blackwell);
+  ASSERT_TRUE(dev.ok());
+  auto nonce = some_nonce(12);
+  auto payload = (*dev)->payload_json(nonce, 1, 0x12);
+  ASSERT_TRUE(payload.ok());
+  nvidia::GpuVerifyOptions o;
+  o.now = unix_now();
+  o.expected_nonce = nonce;
+  o.allow_simulated = true;
+  Verdict v = nvidia::verify_nvidia_payload(*payload, o);
+  EXPECT_TRUE(v.verified) << to_text(v);
+  EXPECT_NE(find_check(v, "gpu[0].report_signature")->detail.find("SPDM 1.2"), std::string::npos);
+  EXPECT_NE(find_check(v, "gpu[0].report_parse")->detail.find("SPDM 1.2"), std::string::npos);
+  // Flipping one byte of the 1.2 report breaks both signing forms.
+  auto report = (*dev)->make_report(nonce, 0x12);
+  ASSERT_TRUE(report.ok());
+  Bytes bad = *report;
+  bad[60] ^= 1;
+  auto parsed = nvidia::parse_spdm_report(bad);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->version, 0x12);
+  boost::json::value doc = boost::json::parse(*payload);
+  doc.as_object()["evidence_list"].as_array()[0].as_object()["evidence"] = base64_encode(bad);
+  Verdict flipped = nvidia::verify_nvidia_payload(boost::json::serialize(doc), o);
+  EXPECT_FALSE(flipped.verified);
+  EXPECT_EQ(find_check(flipped, "gpu[0].report_signature")->status, CheckStatus::fail);
 }
 
 }  // namespace

@@ -144,9 +144,10 @@ Result<std::unique_ptr<SimulatedGpuDevice>> SimulatedGpuDevice::create(int64_t n
   return dev;
 }
 
-Result<Bytes> SimulatedGpuDevice::make_report(const std::array<uint8_t, 32>& nonce) const {
-  // GET_MEASUREMENTS, SPDM 1.1: signature requested (Param1 bit 0), all blocks (Param2 0xFF), slot 0.
-  Bytes msg = {0x11, 0xE0, 0x01, 0xFF};
+Result<Bytes> SimulatedGpuDevice::make_report(const std::array<uint8_t, 32>& nonce, uint8_t spdm_version) const {
+  if (spdm_version != 0x11 && spdm_version != 0x12) return make_error("gpu.simulated", "SPDM version must be 1.1 or 1.2");
+  // GET_MEASUREMENTS: signature requested (Param1 bit 0), all blocks (Param2 0xFF), slot 0.
+  Bytes msg = {spdm_version, 0xE0, 0x01, 0xFF};
   msg.insert(msg.end(), nonce.begin(), nonce.end());
   msg.push_back(0x00);
 
@@ -169,7 +170,7 @@ Result<Bytes> SimulatedGpuDevice::make_report(const std::array<uint8_t, 32>& non
   const uint8_t version[2] = {0x01, 0x00};
   put_opaque(opaque, nvidia::OpaqueFieldId::opaque_data_version, version);
 
-  uint8_t hdr[8] = {0x11, 0x60, 0x00, 0x00, kBlocks, 0, 0, 0};
+  uint8_t hdr[8] = {spdm_version, 0x60, 0x00, 0x00, kBlocks, 0, 0, 0};
   hdr[5] = uint8_t(record.size());
   hdr[6] = uint8_t(record.size() >> 8);
   hdr[7] = uint8_t(record.size() >> 16);
@@ -183,14 +184,16 @@ Result<Bytes> SimulatedGpuDevice::make_report(const std::array<uint8_t, 32>& non
   msg.insert(msg.end(), olen, olen + 2);
   msg.insert(msg.end(), opaque.begin(), opaque.end());
 
+  // SPDM 1.1 signs the transcript itself; 1.2 signs the signing context || hash.
+  Bytes to_sign = spdm_version == 0x11 ? msg : nvidia::spdm12_measurements_signing_message(spdm_version, msg);
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   size_t der_len = 0;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha384(), nullptr, keys_->leaf_key.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &der_len, msg.data(), msg.size()) != 1) {
+      EVP_DigestSign(ctx.get(), nullptr, &der_len, to_sign.data(), to_sign.size()) != 1) {
     return make_error("gpu.simulated", "signing failed");
   }
   Bytes der(der_len);
-  if (EVP_DigestSign(ctx.get(), der.data(), &der_len, msg.data(), msg.size()) != 1) {
+  if (EVP_DigestSign(ctx.get(), der.data(), &der_len, to_sign.data(), to_sign.size()) != 1) {
     return make_error("gpu.simulated", "signing failed");
   }
   der.resize(der_len);
@@ -199,11 +202,12 @@ Result<Bytes> SimulatedGpuDevice::make_report(const std::array<uint8_t, 32>& non
   return msg;
 }
 
-Result<std::string> SimulatedGpuDevice::payload_json(const std::array<uint8_t, 32>& nonce, size_t gpu_count) const {
+Result<std::string> SimulatedGpuDevice::payload_json(const std::array<uint8_t, 32>& nonce, size_t gpu_count,
+                                                     uint8_t spdm_version) const {
   boost::json::array list;
   std::string chain_b64 = base64_encode(as_bytes(chain_pem_));
   for (size_t i = 0; i < gpu_count; ++i) {
-    VEIL_ASSIGN_OR_RETURN(Bytes report, make_report(nonce));
+    VEIL_ASSIGN_OR_RETURN(Bytes report, make_report(nonce, spdm_version));
     list.push_back(boost::json::object{{"certificate", chain_b64}, {"evidence", base64_encode(report)}, {"arch", nvidia::to_string(arch_)}});
   }
   boost::json::object o;

@@ -36,10 +36,12 @@ class SimulatedGpuDevice {
   // The 48-byte FWID in both the leaf certificate and the opaque data.
   const Bytes& fwid() const { return fwid_; }
 
-  // SPDM request || response || signature for this nonce.
-  Result<Bytes> make_report(const std::array<uint8_t, 32>& nonce) const;
+  // SPDM request || response || signature for this nonce; spdm_version 0x11
+  // (signature over the transcript, as Hopper) or 0x12 (DSP0274 1.2 signing context).
+  Result<Bytes> make_report(const std::array<uint8_t, 32>& nonce, uint8_t spdm_version = 0x11) const;
   // The nvidia_payload JSON text with `gpu_count` evidence entries.
-  Result<std::string> payload_json(const std::array<uint8_t, 32>& nonce, size_t gpu_count = 1) const;
+  Result<std::string> payload_json(const std::array<uint8_t, 32>& nonce, size_t gpu_count = 1,
+                                   uint8_t spdm_version = 0x11) const;
 
  private:
   SimulatedGpuDevice() = default;

@@ -162,21 +162,25 @@ Result<SpdmReport> parse_spdm_report(ByteView raw, size_t signature_size) {
   return r;
 }
 
-Bytes spdm_signed_message(const SpdmReport& report, ByteView raw, bool with_v12_prefix) {
-  ByteView signed_part = raw.subspan(0, report.signed_size);
-  if (!with_v12_prefix) return Bytes(signed_part.begin(), signed_part.end());
+Bytes spdm12_measurements_signing_message(uint8_t version, ByteView l1l2) {
   // DSP0274 1.2 section 15: combined_spdm_prefix = "dmtf-spdm-v1.X.*" x4 ||
-  // zero pad || context, 100 bytes, then the transcript hash.
-  std::string ver = "dmtf-spdm-v1." + std::to_string(report.version & 0x0F) + ".*";
+  // zero pad || context (100 bytes), then the transcript hash.
+  std::string ver = "dmtf-spdm-v1." + std::to_string(version & 0x0F) + ".*";
   Bytes m;
   for (int i = 0; i < 4; ++i) m.insert(m.end(), ver.begin(), ver.end());
   const std::string context = "responder-measurements signing";
   m.insert(m.end(), 36 - context.size(), 0);
   m.insert(m.end(), context.begin(), context.end());
   uint8_t digest[SHA384_DIGEST_LENGTH];
-  SHA384(signed_part.data(), signed_part.size(), digest);
+  SHA384(l1l2.data(), l1l2.size(), digest);
   m.insert(m.end(), digest, digest + sizeof digest);
   return m;
+}
+
+Bytes spdm_signed_message(const SpdmReport& report, ByteView raw, bool with_v12_prefix) {
+  ByteView signed_part = raw.subspan(0, report.signed_size);
+  if (!with_v12_prefix) return Bytes(signed_part.begin(), signed_part.end());
+  return spdm12_measurements_signing_message(report.version, signed_part);
 }
 
 }  // namespace veil::attest::nvidia

@@ -124,4 +124,7 @@ Result<std::string> format_vbios_version(ByteView value);
 // SHA-384(request || response-without-signature).
 Bytes spdm_signed_message(const SpdmReport& report, ByteView raw, bool with_v12_prefix);
 
+// combined_spdm_prefix(version, "responder-measurements signing") || SHA-384(l1l2).
+Bytes spdm12_measurements_signing_message(uint8_t version, ByteView l1l2);
+
 }  // namespace veil::attest::nvidia
