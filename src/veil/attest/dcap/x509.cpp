@@ -10,6 +10,10 @@
 #include <openssl/x509_vfy.h>
 
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
+
+#include "veil/crypto/hash.h"
 
 namespace veil::attest::dcap {
 
@@ -21,6 +25,63 @@ namespace {
 
 struct BioFree { void operator()(BIO* p) const { BIO_free(p); } };
 using BioPtr = std::unique_ptr<BIO, BioFree>;
+
+// Parsed certificates and CRLs by SHA-256 of their encoding. OpenSSL 3
+// decodes every public key through its provider decoders, which costs more
+// than verifying a signature; the same Intel CA certificates, CRLs and TCB
+// signing chain arrive with every quote. Parsing is a pure function of the
+// bytes, so reusing the parsed object changes nothing but time. Bounded: the
+// cache is emptied when it reaches kParseCacheMax entries.
+constexpr size_t kParseCacheMax = 512;
+
+template <typename T, void (*Free)(T*), int (*UpRef)(T*)>
+class ParseCache {
+ public:
+  ~ParseCache() {
+    for (auto& [k, v] : map_) Free(v);
+  }
+  // A new reference to the cached object, or nullptr.
+  T* get(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = map_.find(key);
+    if (it == map_.end()) return nullptr;
+    UpRef(it->second);
+    return it->second;
+  }
+  void clear() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [k, v] : map_) Free(v);
+    map_.clear();
+  }
+  void put(const std::string& key, T* obj) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (map_.size() >= kParseCacheMax) {
+      for (auto& [k, v] : map_) Free(v);
+      map_.clear();
+    }
+    if (map_.count(key)) return;
+    UpRef(obj);
+    map_.emplace(key, obj);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, T*> map_;
+};
+
+ParseCache<X509, X509_free, X509_up_ref>& cert_cache() {
+  static ParseCache<X509, X509_free, X509_up_ref> cache;
+  return cache;
+}
+ParseCache<X509_CRL, X509_CRL_free, X509_CRL_up_ref>& crl_cache() {
+  static ParseCache<X509_CRL, X509_CRL_free, X509_CRL_up_ref> cache;
+  return cache;
+}
+
+std::string cache_key(ByteView encoding) {
+  auto d = crypto::sha256(encoding);
+  return std::string(d.begin(), d.end());
+}
 
 bool looks_pem(ByteView b) {
   static constexpr std::string_view kBegin = "-----BEGIN";
@@ -38,10 +99,15 @@ Result<std::vector<X509Ptr>> parse_pem_chain(std::string_view pem) {
     size_t end = pem.find(kEnd, pos);
     if (end == std::string_view::npos) return make_error("x509.bad_pem", "unterminated PEM certificate");
     std::string_view block = pem.substr(pos, end + kEnd.size() - pos);
-    BioPtr bio(BIO_new_mem_buf(block.data(), int(block.size())));
-    if (!bio) return make_error("x509.bad_pem", "out of memory");
-    X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-    if (!cert) return make_error("x509.bad_pem", "certificate " + std::to_string(out.size()) + " does not parse");
+    const std::string key = cache_key(as_bytes(block));
+    X509* cert = cert_cache().get(key);
+    if (!cert) {
+      BioPtr bio(BIO_new_mem_buf(block.data(), int(block.size())));
+      if (!bio) return make_error("x509.bad_pem", "out of memory");
+      cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+      if (!cert) return make_error("x509.bad_pem", "certificate " + std::to_string(out.size()) + " does not parse");
+      cert_cache().put(key, cert);
+    }
     out.emplace_back(cert);
     pos = end + kEnd.size();
   }
@@ -54,13 +120,18 @@ Result<X509Ptr> parse_cert(ByteView in) {
     VEIL_ASSIGN_OR_RETURN(auto chain, parse_pem_chain(as_chars(in)));
     return std::move(chain.front());
   }
+  const std::string key = cache_key(in);
+  if (X509* cached = cert_cache().get(key)) return X509Ptr(cached);
   const unsigned char* p = in.data();
   X509* cert = d2i_X509(nullptr, &p, long(in.size()));
   if (!cert) return make_error("x509.bad_cert", "certificate DER does not parse");
+  cert_cache().put(key, cert);
   return X509Ptr(cert);
 }
 
 Result<X509CrlPtr> parse_crl(ByteView in) {
+  const std::string key = cache_key(in);
+  if (X509_CRL* cached = crl_cache().get(key)) return X509CrlPtr(cached);
   X509_CRL* crl = nullptr;
   if (looks_pem(in)) {
     BioPtr bio(BIO_new_mem_buf(in.data(), int(in.size())));
@@ -74,6 +145,7 @@ Result<X509CrlPtr> parse_crl(ByteView in) {
     }
   }
   if (!crl) return make_error("x509.bad_crl", "CRL does not parse");
+  crl_cache().put(key, crl);
   return X509CrlPtr(crl);
 }
 
@@ -111,7 +183,9 @@ Status verify_chain(X509* leaf, const std::vector<X509*>& intermediates, X509* r
   }
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_time(param, time_t(now));
-  unsigned long flags = X509_V_FLAG_USE_CHECK_TIME | X509_V_FLAG_CHECK_SS_SIGNATURE;
+  // The root is trusted by identity (it is the one pinned certificate), so
+  // its self-signature is not re-checked.
+  unsigned long flags = X509_V_FLAG_USE_CHECK_TIME;
   if (!crls.empty()) {
     flags |= X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
     X509_STORE_CTX_set0_crls(ctx.get(), crl_stack.get());
@@ -159,7 +233,9 @@ Result<EvpPkeyPtr> p256_key_from_raw(ByteView xy) {
   // fromdata does not check that the point lies on the curve.
   std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> check(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr),
                                                                     EVP_PKEY_CTX_free);
-  if (!check || EVP_PKEY_public_check(check.get()) != 1) {
+  // P-256 has cofactor 1: a point on the curve is in the prime-order group,
+  // so the quick (on-curve) check is the complete one.
+  if (!check || EVP_PKEY_public_check_quick(check.get()) != 1) {
     return make_error("x509.bad_key", "raw P-256 key is not on the curve");
   }
   return out;
@@ -182,9 +258,18 @@ bool verify_p256_sha256(EVP_PKEY* key, ByteView message, ByteView raw_rs) {
   int der_len = i2d_ECDSA_SIG(sig, &p);
   ECDSA_SIG_free(sig);
   if (der_len <= 0) return false;
+  // Fetched once: implicit fetches by name cost more than the hash itself.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!md || EVP_DigestVerifyInit(md.get(), nullptr, EVP_sha256(), nullptr, key) != 1) return false;
+  if (!md || !sha256 || EVP_DigestVerifyInit_ex(md.get(), nullptr, "SHA2-256", nullptr, nullptr, key, nullptr) != 1) {
+    return false;
+  }
   return EVP_DigestVerify(md.get(), der, size_t(der_len), message.data(), message.size()) == 1;
+}
+
+void clear_parse_caches() {
+  cert_cache().clear();
+  crl_cache().clear();
 }
 
 int64_t asn1_time_to_unix(const ASN1_TIME* t) {

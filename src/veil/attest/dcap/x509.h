@@ -51,6 +51,11 @@ Result<EvpPkeyPtr> p256_key_from_raw(ByteView xy);
 // ECDSA-SHA256 over `message` with a raw r ‖ s (64-byte) signature.
 bool verify_p256_sha256(EVP_PKEY* key, ByteView message, ByteView raw_rs);
 
+// Parsed certificates and CRLs are cached by the SHA-256 of their encoding
+// (parsing is a pure function of the bytes). Drops the cache (benchmarks of
+// the cold path, tests).
+void clear_parse_caches();
+
 // Unix seconds of an ASN1_TIME (UTCTime or GeneralizedTime).
 int64_t asn1_time_to_unix(const ASN1_TIME* t);
 
