@@ -84,7 +84,6 @@ void verify_entry(const EvidenceEntry& e, const std::string& prefix,
   }
 
   // --- certificate chain to the pinned root (or the simulated one)
-  bool chain_ok = false;
   if (chain) {
     if (chain->size() < 2) {
       v.fail(prefix + "certificate_chain", "chain has " + std::to_string(chain->size()) +
@@ -95,11 +94,9 @@ void verify_entry(const EvidenceEntry& e, const std::string& prefix,
       Status st = anchors.device_root ? verify_chain_to_root(*chain, anchors.device_root, now)
                                       : Status(make_error("x509.chain", "pinned NVIDIA root unavailable"));
       if (st.ok()) {
-        chain_ok = true;
         v.pass(prefix + "certificate_chain", std::to_string(chain->size()) + " certificates, leaf \"" +
                                                  subject_cn(leaf) + "\" -> NVIDIA Device Identity CA");
       } else if (anchors.simulated_root && verify_chain_to_root(*chain, anchors.simulated_root, now).ok()) {
-        chain_ok = true;
         v.simulated = true;
         v.pass(prefix + "certificate_chain", "simulated device root (simulated, not a hardware TEE)");
       } else {
@@ -107,7 +104,6 @@ void verify_entry(const EvidenceEntry& e, const std::string& prefix,
       }
     }
   }
-  (void)chain_ok;
 
   // --- report signature: ECDSA P-384 / SHA-384 with the leaf key
   if (!leaf_key) {

@@ -106,7 +106,10 @@ std::optional<int64_t> int_claim(const json::object& o, const char* key) {
   if (!v) return std::nullopt;
   if (v->is_int64()) return v->as_int64();
   if (v->is_uint64() && v->as_uint64() < (uint64_t(1) << 62)) return static_cast<int64_t>(v->as_uint64());
-  if (v->is_double()) return static_cast<int64_t>(v->as_double());
+  // A double outside +-2^62 (or NaN) is not a time; the cast would be undefined.
+  if (v->is_double() && v->as_double() > -4.6e18 && v->as_double() < 4.6e18) {
+    return static_cast<int64_t>(v->as_double());
+  }
   return std::nullopt;
 }
 
