@@ -115,6 +115,24 @@ TEST(HttpServer, PipelinedRequestsAnsweredInOrder) {
   ::close(fd);
 }
 
+TEST(HttpServer, HalfClosedPipelineIsAnsweredThenClosed) {
+  auto server = start_server([](const HttpRequest& req, ResponseWriter& w) {
+    std::this_thread::sleep_for(20ms);
+    w.send(200, "text/plain", req.path);
+  });
+  int fd = raw_connect(server->port());
+  ASSERT_TRUE(send_all(
+      fd, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\n"));
+  ::shutdown(fd, SHUT_WR);  // the third request is incomplete and can never complete
+  std::string all;
+  EXPECT_TRUE(read_until_closed(fd, all, 3000));
+  std::string buf = all;
+  EXPECT_EQ(read_response(fd, buf).body, "/a");
+  EXPECT_EQ(read_response(fd, buf).body, "/b");
+  EXPECT_TRUE(buf.empty());
+  ::close(fd);
+}
+
 TEST(HttpServer, ChunkedRequestBodyIsDechunkedExactly) {
   auto server = start_server(echo_handler);
   int fd = raw_connect(server->port());

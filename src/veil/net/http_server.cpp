@@ -342,6 +342,11 @@ class Session : public std::enable_shared_from_this<Session> {
     // kept-alive one may idle for idle_timeout before starting the next.
     arm_read_timer(first ? srv_.opt.header_timeout : srv_.opt.idle_timeout);
     if (in_off_ < in_.size()) parse_input({});
+    // Input ended before another complete request: nothing more can arrive.
+    if (!closed_ && peer_eof_ &&
+        (phase_ == Phase::idle || phase_ == Phase::header || phase_ == Phase::body)) {
+      return graceful_close();
+    }
     if (!closed_) ensure_reading();
   }
 
@@ -828,7 +833,9 @@ void Session::response_complete() {
     log::debug("net: request {} {} {} -> {} {}B {}us", log_request_id_, log_method_, log_path_, log_status_,
                log_bytes_, us);
   }
-  if (!keep_alive_ || peer_eof_ || srv_.stopping.load()) return graceful_close();
+  // A client that half-closed after pipelining still gets its queued requests answered.
+  const bool more_queued = in_off_ < in_.size();
+  if (!keep_alive_ || srv_.stopping.load() || (peer_eof_ && !more_queued)) return graceful_close();
   begin_request(false);
 }
 
