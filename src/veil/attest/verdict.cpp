@@ -55,8 +55,10 @@ int Verdict::exit_code() const {
 
 boost::json::value to_json(const Verdict& v) {
   boost::json::object o;
-  o["verified"] = v.verified && !v.any_failed();
-  if (v.tcb_status) {
+  const bool verified = v.verified && !v.any_failed();
+  o["verified"] = verified;
+  // Issue 4 part 8: a TCB status is only meaningful for verified evidence.
+  if (v.tcb_status && verified) {
     o["tcb_status"] = *v.tcb_status;
   } else {
     o["tcb_status"] = nullptr;
