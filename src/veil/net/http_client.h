@@ -32,7 +32,8 @@ struct StreamCallbacks {
 
 // Error codes: "net.bad_url", "net.resolve", "net.connect", "net.tls",
 // "net.pin_mismatch", "net.timeout", "net.closed", "net.bad_response",
-// "net.too_large", "net.aborted", "net.io".
+// "net.too_large", "net.aborted", "net.io", "net.bad_header", "net.bad_method".
+// A body cut off by the server closing is "net.closed".
 //
 // Thread-safe; keeps a small pool of keep-alive connections per
 // scheme:host:port. A pooled connection that turns out to be closed by the

@@ -48,7 +48,8 @@ struct HttpServerOptions {
 class HttpServer {
  public:
   // Binds, listens and starts the I/O threads: listening when it returns.
-  // Errors "net.bad_address", "net.bind", "net.tls_config".
+  // Errors "net.bad_address", "net.bind", "net.tls_config", "net.bad_handler",
+  // "net.bad_option". Timeouts are enforced by a sweep every 100 ms.
   static Result<std::unique_ptr<HttpServer>> start(HttpServerOptions options, HttpHandler handler);
 
   ~HttpServer();  // stop(0s)
