@@ -3,14 +3,13 @@
 // per-GPU cost. Usage: bench_nvidia [iterations]  (VEIL_SHARED overrides the
 // shared data folder).
 #include <algorithm>
+#include <boost/json.hpp>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 #include <vector>
-
-#include <boost/json.hpp>
 
 #include "veil/attest/nvidia/gpu_verify.h"
 #include "veil/base/encoding.h"
@@ -45,8 +44,8 @@ int main(int argc, char** argv) {
                                        {"arch", "HOPPER"}});
   }
   const std::string nonce = "931d8dd0add203ac3d8b4fbde75e115278eefcdceac5b87671a748f32364dfcb";
-  std::string payload =
-      boost::json::serialize(boost::json::object{{"nonce", nonce}, {"evidence_list", list}, {"arch", "HOPPER"}});
+  std::string payload = boost::json::serialize(
+      boost::json::object{{"nonce", nonce}, {"evidence_list", list}, {"arch", "HOPPER"}});
   veil::attest::nvidia::GpuVerifyOptions opt;
   opt.now = 1759276800;
   opt.expected_nonce.emplace();

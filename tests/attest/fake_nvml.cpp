@@ -61,13 +61,14 @@ __attribute__((visibility("default"))) nvmlReturn_t nvmlDeviceGetCount(unsigned 
 }
 
 __attribute__((visibility("default"))) nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned int index,
-                                                                              nvmlDevice_t* device) {
+                                                                               nvmlDevice_t* device) {
   if (index >= gpu_count()) return 2;  // NVML_ERROR_INVALID_ARGUMENT
   *device = reinterpret_cast<nvmlDevice_t>(static_cast<uintptr_t>(0x1000 + index));
   return VEIL_NVML_SUCCESS;
 }
 
-__attribute__((visibility("default"))) nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t, unsigned int* arch) {
+__attribute__((visibility("default"))) nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t,
+                                                                              unsigned int* arch) {
   *arch = VEIL_NVML_DEVICE_ARCH_HOPPER;
   return VEIL_NVML_SUCCESS;
 }
@@ -76,7 +77,8 @@ __attribute__((visibility("default"))) nvmlReturn_t nvmlDeviceGetConfComputeGpuA
     nvmlDevice_t device, nvmlConfComputeGpuAttestationReport_t* report) {
   unsigned int index = static_cast<unsigned int>(reinterpret_cast<uintptr_t>(device) - 0x1000);
   const char* non_cc = std::getenv("VEIL_FAKE_NVML_NON_CC");
-  if (non_cc && std::strcmp(non_cc, "1") == 0 && index + 1 == gpu_count()) return VEIL_NVML_ERROR_NOT_SUPPORTED;
+  if (non_cc && std::strcmp(non_cc, "1") == 0 && index + 1 == gpu_count())
+    return VEIL_NVML_ERROR_NOT_SUPPORTED;
   std::memcpy(g_last_nonce, report->nonce, sizeof g_last_nonce);
   std::string hex = read_all("VEIL_FAKE_NVML_REPORT");
   size_t n = 0;
@@ -100,5 +102,7 @@ __attribute__((visibility("default"))) nvmlReturn_t nvmlDeviceGetConfComputeGpuC
   return VEIL_NVML_SUCCESS;
 }
 
-__attribute__((visibility("default"))) const unsigned char* veil_fake_nvml_last_nonce(void) { return g_last_nonce; }
+__attribute__((visibility("default"))) const unsigned char* veil_fake_nvml_last_nonce(void) {
+  return g_last_nonce;
+}
 }

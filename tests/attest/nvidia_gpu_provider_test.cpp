@@ -123,8 +123,10 @@ class FakeNvml : public ::testing::Test {
  protected:
   void SetUp() override {
     VEIL_REQUIRE_SHARED();
-    setenv("VEIL_FAKE_NVML_REPORT",
-           test::shared_path("testdata/nvtrust/local_gpu_verifier_samples/hopperAttestationReport.txt").c_str(), 1);
+    setenv(
+        "VEIL_FAKE_NVML_REPORT",
+        test::shared_path("testdata/nvtrust/local_gpu_verifier_samples/hopperAttestationReport.txt").c_str(),
+        1);
     setenv("VEIL_FAKE_NVML_CHAIN",
            test::shared_path("testdata/nvtrust/local_gpu_verifier_samples/hopperCertChain.txt").c_str(), 1);
     setenv("VEIL_FAKE_NVML_GPUS", "1", 1);

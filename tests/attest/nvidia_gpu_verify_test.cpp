@@ -1,9 +1,9 @@
 // NVIDIA GPU evidence: the recorded real reports (SOURCES.md section 6) and
 // their negative variants.
 #include <gtest/gtest.h>
+#include <openssl/x509v3.h>
 
 #include <boost/json.hpp>
-#include <openssl/x509v3.h>
 
 #include "nvidia_test_util.h"
 #include "veil/attest/nvidia/fwid.h"
@@ -180,12 +180,14 @@ TEST(NvidiaFwid, DiceTcbInfoFirstFwid) {
 
 TEST(NvidiaPayload, NvtrustSampleVerifies) {
   VEIL_REQUIRE_SHARED();
-  std::string payload = test::read_shared_text("testdata/derived/nvidia_payload/nvidia_payload_h100_nvtrust_sample.json");
+  std::string payload =
+      test::read_shared_text("testdata/derived/nvidia_payload/nvidia_payload_h100_nvtrust_sample.json");
   Verdict v = verify_nvidia_payload(payload, options_at(kEvidenceTime, kSampleNonce));
   EXPECT_TRUE(v.verified) << dump(v);
   EXPECT_FALSE(v.simulated);
   EXPECT_EQ(status_of(v, "gpu.nonce"), CheckStatus::pass);
-  for (const char* c : {"report_parse", "certificate_chain", "report_signature", "fwid", "nonce", "versions"}) {
+  for (const char* c :
+       {"report_parse", "certificate_chain", "report_signature", "fwid", "nonce", "versions"}) {
     EXPECT_EQ(status_of(v, std::string("gpu[0].") + c), CheckStatus::pass) << c;
   }
   EXPECT_EQ(status_of(v, "gpu[0].revocation"), CheckStatus::skip);
@@ -198,7 +200,8 @@ TEST(NvidiaPayload, NvtrustSampleVerifies) {
 
 TEST(NvidiaPayload, TrusteeCocoPayloadVerifies) {
   VEIL_REQUIRE_SHARED();
-  std::string payload = test::read_shared_text("testdata/derived/nvidia_payload/nvidia_payload_h100_trustee_coco1.json");
+  std::string payload =
+      test::read_shared_text("testdata/derived/nvidia_payload/nvidia_payload_h100_trustee_coco1.json");
   Verdict v = verify_nvidia_payload(payload, options_at(kEvidenceTime, kCocoNonce));
   EXPECT_TRUE(v.verified) << dump(v);
   EXPECT_NE(find_check(v, "gpu[0].report_parse")->detail.find("1 trailing"), std::string::npos);
@@ -207,7 +210,8 @@ TEST(NvidiaPayload, TrusteeCocoPayloadVerifies) {
 
 TEST(NvidiaPayload, ExpectedNonceMismatchFails) {
   VEIL_REQUIRE_SHARED();
-  std::string payload = test::read_shared_text("testdata/derived/nvidia_payload/nvidia_payload_h100_nvtrust_sample.json");
+  std::string payload =
+      test::read_shared_text("testdata/derived/nvidia_payload/nvidia_payload_h100_nvtrust_sample.json");
   Verdict v = verify_nvidia_payload(payload, options_at(kEvidenceTime, kCocoNonce));
   EXPECT_FALSE(v.verified);
   EXPECT_EQ(status_of(v, "gpu.nonce"), CheckStatus::fail);
@@ -245,7 +249,8 @@ TEST(NvidiaPayload, TrusteeChainCases) {
   Verdict c3 = run("testdata/trustee/nvidia/hopper_cert_chain_case3.txt");
   EXPECT_FALSE(c3.verified);
   EXPECT_EQ(status_of(c3, "gpu[0].certificate_chain"), CheckStatus::fail);
-  EXPECT_NE(find_check(c3, "gpu[0].certificate_chain")->detail.find("unable to get local issuer"), std::string::npos)
+  EXPECT_NE(find_check(c3, "gpu[0].certificate_chain")->detail.find("unable to get local issuer"),
+            std::string::npos)
       << find_check(c3, "gpu[0].certificate_chain")->detail;
   EXPECT_EQ(status_of(c3, "gpu[0].report_signature"), CheckStatus::pass);
   // case4: the leaf is missing, so the report signature fails.
@@ -258,14 +263,16 @@ TEST(NvidiaPayload, TrusteeChainCases) {
 TEST(NvidiaPayload, EightGpuPayload) {
   VEIL_REQUIRE_SHARED();
   std::vector<EvidenceFiles> eight(8, nvtrust_sample());
-  Verdict v = verify_nvidia_payload(make_payload(kSampleNonce, eight), options_at(kEvidenceTime, kSampleNonce));
+  Verdict v =
+      verify_nvidia_payload(make_payload(kSampleNonce, eight), options_at(kEvidenceTime, kSampleNonce));
   EXPECT_TRUE(v.verified) << dump(v);
   for (int i = 0; i < 8; ++i) {
     EXPECT_EQ(status_of(v, "gpu[" + std::to_string(i) + "].report_signature"), CheckStatus::pass);
   }
   // One bad entry among eight fails the whole payload, and names the entry.
   eight[5].report[37 + 100] ^= 0x01;
-  Verdict bad = verify_nvidia_payload(make_payload(kSampleNonce, eight), options_at(kEvidenceTime, kSampleNonce));
+  Verdict bad =
+      verify_nvidia_payload(make_payload(kSampleNonce, eight), options_at(kEvidenceTime, kSampleNonce));
   EXPECT_FALSE(bad.verified);
   EXPECT_EQ(status_of(bad, "gpu[5].report_signature"), CheckStatus::fail);
   EXPECT_EQ(status_of(bad, "gpu[4].report_signature"), CheckStatus::pass);
@@ -334,7 +341,8 @@ TEST(NvidiaPayload, FlippedCertificateBytesFailTheChain) {
     if (pem.empty()) continue;
     EvidenceFiles g = f;
     g.chain_pem = pem;
-    Verdict v = verify_nvidia_payload(make_payload(kSampleNonce, {g}), options_at(kEvidenceTime, kSampleNonce));
+    Verdict v =
+        verify_nvidia_payload(make_payload(kSampleNonce, {g}), options_at(kEvidenceTime, kSampleNonce));
     EXPECT_FALSE(v.verified) << "certificate " << which;
     EXPECT_EQ(status_of(v, "gpu[0].certificate_chain"), CheckStatus::fail) << "certificate " << which;
   }
@@ -373,10 +381,12 @@ TEST(NvidiaPayload, ValidityIsJudgedAtNow) {
 }
 
 TEST(NvidiaPayload, MalformedPayloadsFailCleanly) {
-  for (const char* p : {"", "{", "[]", "{\"nonce\":\"00\"}", "{\"evidence_list\":[]}",
-                        "{\"nonce\":\"" "0000000000000000000000000000000000000000000000000000000000000000"
-                        "\",\"evidence_list\":[{\"certificate\":\"!!\",\"evidence\":\"AA==\",\"arch\":\"HOPPER\"}]}",
-                        "{\"evidence_list\":[1,2],\"arch\":\"AMPERE\"}"}) {
+  for (const char* p :
+       {"", "{", "[]", "{\"nonce\":\"00\"}", "{\"evidence_list\":[]}",
+        "{\"nonce\":\""
+        "0000000000000000000000000000000000000000000000000000000000000000"
+        "\",\"evidence_list\":[{\"certificate\":\"!!\",\"evidence\":\"AA==\",\"arch\":\"HOPPER\"}]}",
+        "{\"evidence_list\":[1,2],\"arch\":\"AMPERE\"}"}) {
     Verdict v = verify_nvidia_payload(p, options_at(kEvidenceTime));
     EXPECT_FALSE(v.verified) << p;
     EXPECT_TRUE(v.error.has_value()) << p;
@@ -415,7 +425,8 @@ std::vector<UniqueX509> chain_with_critical_extension(const char* oid) {
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, issuer ? issuer : c.get(), c.get(), nullptr, nullptr, 0);
-    X509_EXTENSION* bc = X509V3_EXT_conf_nid(nullptr, &ctx, NID_basic_constraints, issuer ? "critical,CA:FALSE" : "critical,CA:TRUE");
+    X509_EXTENSION* bc = X509V3_EXT_conf_nid(nullptr, &ctx, NID_basic_constraints,
+                                             issuer ? "critical,CA:FALSE" : "critical,CA:TRUE");
     X509_add_ext(c.get(), bc, -1);
     X509_EXTENSION_free(bc);
     if (ext_oid) {

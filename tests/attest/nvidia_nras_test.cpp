@@ -27,16 +27,21 @@ struct TestSigner {
   json::object jwk() const {
     uint8_t point[97];
     size_t len = 0;
-    EXPECT_EQ(EVP_PKEY_get_octet_string_param(key.get(), OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len), 1);
+    EXPECT_EQ(EVP_PKEY_get_octet_string_param(key.get(), OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len),
+              1);
     EXPECT_EQ(len, 97u);
-    return json::object{{"kty", "EC"}, {"crv", "P-384"}, {"kid", kid}, {"alg", "ES384"},
+    return json::object{{"kty", "EC"},
+                        {"crv", "P-384"},
+                        {"kid", kid},
+                        {"alg", "ES384"},
                         {"x", base64url_encode(ByteView(point + 1, 48))},
                         {"y", base64url_encode(ByteView(point + 49, 48))}};
   }
 
   std::string sign(const json::object& claims, const std::string& alg = "ES384") const {
     std::string header = json::serialize(json::object{{"kid", kid}, {"alg", alg}});
-    std::string input = base64url_encode(as_bytes(header)) + "." + base64url_encode(as_bytes(json::serialize(claims)));
+    std::string input =
+        base64url_encode(as_bytes(header)) + "." + base64url_encode(as_bytes(json::serialize(claims)));
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     size_t n = 0;
     EVP_DigestSignInit(ctx, nullptr, EVP_sha384(), nullptr, key.get());
@@ -66,15 +71,22 @@ std::string sha256_hex(const std::string& s) {
 
 // An NRAS-shaped response: overall token binding one GPU token by digest.
 std::string nras_response(const TestSigner& s, const std::string& gpu_token, bool overall_result = true) {
-  json::object overall{{"iss", "https://nras.example"}, {"nbf", kIat}, {"iat", kIat}, {"exp", kIat + 3600},
-                       {"eat_nonce", kNonce}, {"x-nvidia-overall-att-result", overall_result},
-                       {"submods", json::object{{"GPU-0", json::array{"DIGEST", json::array{"SHA-256", sha256_hex(gpu_token)}}}}}};
+  json::object overall{
+      {"iss", "https://nras.example"},
+      {"nbf", kIat},
+      {"iat", kIat},
+      {"exp", kIat + 3600},
+      {"eat_nonce", kNonce},
+      {"x-nvidia-overall-att-result", overall_result},
+      {"submods",
+       json::object{{"GPU-0", json::array{"DIGEST", json::array{"SHA-256", sha256_hex(gpu_token)}}}}}};
   json::array response{json::array{"JWT", s.sign(overall)}, json::object{{"GPU-0", gpu_token}}};
   return json::serialize(response);
 }
 
 std::string gpu_token(const TestSigner& s) {
-  return s.sign(json::object{{"nbf", kIat}, {"exp", kIat + 3600}, {"eat_nonce", kNonce}, {"measres", "success"}});
+  return s.sign(
+      json::object{{"nbf", kIat}, {"exp", kIat + 3600}, {"eat_nonce", kNonce}, {"measres", "success"}});
 }
 
 NrasVerifyOptions opts(const std::string& jwks, int64_t now = kIat + 60) {
@@ -140,7 +152,8 @@ TEST(NvidiaNras, KeySelectionAndAlgorithms) {
   EXPECT_EQ(verify_jwt(t, jwks).error().code, "jwt.bad_alg");
   EXPECT_FALSE(decode_jwt("a.b").ok());
   EXPECT_FALSE(decode_jwt("a.b.c.d").ok());
-  EXPECT_FALSE(verify_jwt(decode_jwt(gpu_token(a)).value(), "{\"keys\":[{\"kty\":\"EC\",\"kid\":\"kid-a\"}]}").ok());
+  EXPECT_FALSE(
+      verify_jwt(decode_jwt(gpu_token(a)).value(), "{\"keys\":[{\"kty\":\"EC\",\"kid\":\"kid-a\"}]}").ok());
 }
 
 TEST(NvidiaNras, DigestNonceValidityAndResult) {
@@ -207,7 +220,8 @@ TEST(NvidiaNras, RecordedPpcieResponseHasEightGpus) {
   o.expected_nonce.reset();
   Verdict v = verify_nras_response(text, o);
   EXPECT_FALSE(v.verified);
-  for (size_t i = 0; i < 8; ++i) EXPECT_EQ(status_of(v, "nras.GPU-" + std::to_string(i) + ".digest"), CheckStatus::pass);
+  for (size_t i = 0; i < 8; ++i)
+    EXPECT_EQ(status_of(v, "nras.GPU-" + std::to_string(i) + ".digest"), CheckStatus::pass);
 }
 
 }  // namespace

@@ -33,7 +33,8 @@ TEST(NvidiaRim, DriverRimVerifiesInsideSignerValidity) {
 
 TEST(NvidiaRim, VbiosRimsVerify) {
   VEIL_REQUIRE_SHARED();
-  for (const char* f : {"1010_0200_882_96005E0001_test_no_gpu.swidtag", "1010_0200_882_96005E0001_PROD.swidtag"}) {
+  for (const char* f :
+       {"1010_0200_882_96005E0001_test_no_gpu.swidtag", "1010_0200_882_96005E0001_PROD.swidtag"}) {
     auto rim = verify_rim(rim_text(f), kRimTime);
     ASSERT_TRUE(rim.ok()) << f << ": " << rim.error().to_string();
     EXPECT_EQ(rim->colloquial_version, "96.00.5E.00.01") << f;

@@ -34,14 +34,15 @@ inline EvidenceFiles load_hex_evidence(const std::string& report_hex_path, const
 }
 
 inline std::string make_payload(const std::string& nonce_hex, const std::vector<EvidenceFiles>& entries,
-                                 const std::string& arch = "HOPPER") {
+                                const std::string& arch = "HOPPER") {
   boost::json::array list;
   for (const auto& e : entries) {
     list.push_back(boost::json::object{{"certificate", base64_encode(as_bytes(e.chain_pem))},
                                        {"evidence", base64_encode(e.report)},
                                        {"arch", arch}});
   }
-  return boost::json::serialize(boost::json::object{{"nonce", nonce_hex}, {"evidence_list", list}, {"arch", arch}});
+  return boost::json::serialize(
+      boost::json::object{{"nonce", nonce_hex}, {"evidence_list", list}, {"arch", arch}});
 }
 
 inline std::array<uint8_t, 32> nonce_from_hex(const std::string& hex) {

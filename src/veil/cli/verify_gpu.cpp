@@ -1,9 +1,8 @@
 #include "veil/cli/verify_gpu.h"
 
-#include <cstdio>
-
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
+#include <cstdio>
 
 #include "veil/attest/nvidia/gpu_verify.h"
 #include "veil/attest/nvidia/nras.h"
@@ -51,13 +50,15 @@ int verify_gpu_main(int argc, char** argv) {
   std::vector<std::string> rims;
   int64_t now = 0;
   bool json_out = false, allow_simulated = false;
-  app.add_option("--payload", payload_file, "nvidia_payload JSON (object, JSON string, or a node report)")->required();
+  app.add_option("--payload", payload_file, "nvidia_payload JSON (object, JSON string, or a node report)")
+      ->required();
   app.add_option("--nonce", nonce_hex, "expected nonce, 64 hex digits");
   app.add_option("--now", now, "verification time (Unix seconds; default: the system clock)");
   app.add_option("--rim", rims, "RIM file (SWID tag with XMLDSig); repeatable");
   app.add_option("--nras-token", nras_file, "NRAS response or JWT to verify");
   app.add_option("--jwks", jwks_file, "JWKS file for the NRAS token");
-  app.add_flag("--allow-simulated", allow_simulated, "trust Veil's simulated GPU root (never a hardware TEE)");
+  app.add_flag("--allow-simulated", allow_simulated,
+               "trust Veil's simulated GPU root (never a hardware TEE)");
   app.add_flag("--json", json_out, "print one JSON object");
   try {
     app.parse(argc, argv);

@@ -47,7 +47,8 @@ Result<std::string> chain_to_pem(const unsigned char* data, size_t size) {
     pem += nvidia::to_pem(cert->get());
     off += hdr + len;
   }
-  if (pem.empty()) return make_error("gpu.nvml_bad_certificate", "attestation certificate chain is neither PEM nor DER");
+  if (pem.empty())
+    return make_error("gpu.nvml_bad_certificate", "attestation certificate chain is neither PEM nor DER");
   return pem;
 }
 
@@ -67,14 +68,16 @@ class NvmlProvider final : public GpuEvidenceProvider {
     count_ = reinterpret_cast<nvmlDeviceGetCount_fn>(dlsym(lib_, "nvmlDeviceGetCount_v2"));
     if (!count_) count_ = reinterpret_cast<nvmlDeviceGetCount_fn>(dlsym(lib_, "nvmlDeviceGetCount"));
     handle_ = reinterpret_cast<nvmlDeviceGetHandleByIndex_fn>(dlsym(lib_, "nvmlDeviceGetHandleByIndex_v2"));
-    if (!handle_) handle_ = reinterpret_cast<nvmlDeviceGetHandleByIndex_fn>(dlsym(lib_, "nvmlDeviceGetHandleByIndex"));
+    if (!handle_)
+      handle_ = reinterpret_cast<nvmlDeviceGetHandleByIndex_fn>(dlsym(lib_, "nvmlDeviceGetHandleByIndex"));
     arch_ = reinterpret_cast<nvmlDeviceGetArchitecture_fn>(dlsym(lib_, "nvmlDeviceGetArchitecture"));
     report_ = reinterpret_cast<nvmlDeviceGetConfComputeGpuAttestationReport_fn>(
         dlsym(lib_, "nvmlDeviceGetConfComputeGpuAttestationReport"));
     cert_ = reinterpret_cast<nvmlDeviceGetConfComputeGpuCertificate_fn>(
         dlsym(lib_, "nvmlDeviceGetConfComputeGpuCertificate"));
     if (!init_ || !count_ || !handle_ || !report_ || !cert_) {
-      return unavailable("NVML library lacks the confidential-computing entry points (driver older than r535?)");
+      return unavailable(
+          "NVML library lacks the confidential-computing entry points (driver older than r535?)");
     }
     if (init_() != VEIL_NVML_SUCCESS) return unavailable("nvmlInit_v2 failed");
     return ok_status();
@@ -93,12 +96,14 @@ class NvmlProvider final : public GpuEvidenceProvider {
     auto cert = std::make_unique<nvmlConfComputeGpuCertificate_t>();
     for (unsigned int i = 0; i < count; ++i) {
       nvmlDevice_t dev = nullptr;
-      if (handle_(i, &dev) != VEIL_NVML_SUCCESS) return make_error("gpu.nvml", "nvmlDeviceGetHandleByIndex failed");
+      if (handle_(i, &dev) != VEIL_NVML_SUCCESS)
+        return make_error("gpu.nvml", "nvmlDeviceGetHandleByIndex failed");
       std::memset(rep.get(), 0, sizeof *rep);
       std::memcpy(rep->nonce, nonce.data(), nonce.size());
       nvmlReturn_t rc = report_(dev, rep.get());
       if (rc == VEIL_NVML_ERROR_NOT_SUPPORTED) continue;  // not a CC GPU
-      if (rc != VEIL_NVML_SUCCESS) return make_error("gpu.nvml", "attestation report call failed on GPU " + std::to_string(i));
+      if (rc != VEIL_NVML_SUCCESS)
+        return make_error("gpu.nvml", "attestation report call failed on GPU " + std::to_string(i));
       if (rep->attestationReportSize == 0 || rep->attestationReportSize > sizeof rep->attestationReport) {
         return make_error("gpu.nvml", "attestation report size out of range");
       }
@@ -106,13 +111,16 @@ class NvmlProvider final : public GpuEvidenceProvider {
       if (cert_(dev, cert.get()) != VEIL_NVML_SUCCESS) {
         return make_error("gpu.nvml", "certificate call failed on GPU " + std::to_string(i));
       }
-      if (cert->attestationCertChainSize == 0 || cert->attestationCertChainSize > sizeof cert->attestationCertChain) {
+      if (cert->attestationCertChainSize == 0 ||
+          cert->attestationCertChainSize > sizeof cert->attestationCertChain) {
         return make_error("gpu.nvml", "certificate chain size out of range");
       }
-      VEIL_ASSIGN_OR_RETURN(std::string pem, chain_to_pem(cert->attestationCertChain, cert->attestationCertChainSize));
+      VEIL_ASSIGN_OR_RETURN(std::string pem,
+                            chain_to_pem(cert->attestationCertChain, cert->attestationCertChainSize));
       std::string arch = "HOPPER";
       unsigned int a = 0;
-      if (arch_ && arch_(dev, &a) == VEIL_NVML_SUCCESS && a == VEIL_NVML_DEVICE_ARCH_BLACKWELL) arch = "BLACKWELL";
+      if (arch_ && arch_(dev, &a) == VEIL_NVML_SUCCESS && a == VEIL_NVML_DEVICE_ARCH_BLACKWELL)
+        arch = "BLACKWELL";
       if (top_arch.empty()) top_arch = arch;
       list.push_back(boost::json::object{
           {"certificate", base64_encode(as_bytes(pem))},

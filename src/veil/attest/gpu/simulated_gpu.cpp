@@ -74,7 +74,8 @@ Status add_ext(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
   std::unique_ptr<X509_EXTENSION, ExtFree> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
-  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) return make_error("gpu.simulated", "cannot add extension");
+  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1)
+    return make_error("gpu.simulated", "cannot add extension");
   return ok_status();
 }
 
@@ -86,7 +87,8 @@ Result<UniqueX509> make_cert(EVP_PKEY* subject_key, EVP_PKEY* issuer_key, X509* 
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("Veil simulation"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("Veil simulation"), -1, -1, 0);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn), -1, -1, 0);
   X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : name);
   time_t nb = static_cast<time_t>(not_before);
@@ -95,17 +97,21 @@ Result<UniqueX509> make_cert(EVP_PKEY* subject_key, EVP_PKEY* issuer_key, X509* 
   X509_set_pubkey(cert.get(), subject_key);
   X509* iss = issuer ? issuer : cert.get();
   VEIL_TRY(add_ext(cert.get(), iss, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE"));
-  VEIL_TRY(add_ext(cert.get(), iss, NID_key_usage, ca ? "critical,keyCertSign" : "critical,digitalSignature"));
+  VEIL_TRY(
+      add_ext(cert.get(), iss, NID_key_usage, ca ? "critical,keyCertSign" : "critical,digitalSignature"));
   VEIL_TRY(add_ext(cert.get(), iss, NID_subject_key_identifier, "hash"));
   if (issuer) VEIL_TRY(add_ext(cert.get(), iss, NID_authority_key_identifier, "keyid:always"));
   if (fwid_ext) {
     std::unique_ptr<ASN1_OBJECT, ObjFree> oid(OBJ_txt2obj(fwid_oid, 1));
     std::unique_ptr<ASN1_OCTET_STRING, OctFree> oct(ASN1_OCTET_STRING_new());
     ASN1_OCTET_STRING_set(oct.get(), fwid_ext->data(), static_cast<int>(fwid_ext->size()));
-    std::unique_ptr<X509_EXTENSION, ExtFree> ext(X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), fwid_critical ? 1 : 0, oct.get()));
-    if (!ext || X509_add_ext(cert.get(), ext.get(), -1) != 1) return make_error("gpu.simulated", "cannot add FWID");
+    std::unique_ptr<X509_EXTENSION, ExtFree> ext(
+        X509_EXTENSION_create_by_OBJ(nullptr, oid.get(), fwid_critical ? 1 : 0, oct.get()));
+    if (!ext || X509_add_ext(cert.get(), ext.get(), -1) != 1)
+      return make_error("gpu.simulated", "cannot add FWID");
   }
-  if (X509_sign(cert.get(), issuer_key, EVP_sha384()) <= 0) return make_error("gpu.simulated", "X509_sign failed");
+  if (X509_sign(cert.get(), issuer_key, EVP_sha384()) <= 0)
+    return make_error("gpu.simulated", "X509_sign failed");
   return cert;
 }
 
@@ -121,7 +127,8 @@ void put_opaque(Bytes& out, nvidia::OpaqueFieldId id, ByteView value) {
 
 SimulatedGpuDevice::~SimulatedGpuDevice() = default;
 
-Result<std::unique_ptr<SimulatedGpuDevice>> SimulatedGpuDevice::create(int64_t not_before, nvidia::GpuArch arch) {
+Result<std::unique_ptr<SimulatedGpuDevice>> SimulatedGpuDevice::create(int64_t not_before,
+                                                                       nvidia::GpuArch arch) {
   const char* fwid_oid = arch == nvidia::GpuArch::hopper ? "2.23.133.5.4.1" : "2.23.133.5.4.1.1";
   UniquePkey root_key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
   UniquePkey leaf_key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
@@ -133,10 +140,10 @@ Result<std::unique_ptr<SimulatedGpuDevice>> SimulatedGpuDevice::create(int64_t n
   VEIL_ASSIGN_OR_RETURN(UniqueX509 root, make_cert(root_key.get(), root_key.get(), nullptr,
                                                    "Veil Simulated GPU Root (not a hardware TEE)", 1,
                                                    not_before, true, nullptr, nullptr, false));
-  VEIL_ASSIGN_OR_RETURN(UniqueX509 leaf, make_cert(leaf_key.get(), root_key.get(), root.get(),
-                                                   "Veil Simulated GPU Attestation Key", 2, not_before,
-                                                   false, &ext, fwid_oid,
-                                                   /*fwid_critical=*/arch == nvidia::GpuArch::blackwell));
+  VEIL_ASSIGN_OR_RETURN(UniqueX509 leaf,
+                        make_cert(leaf_key.get(), root_key.get(), root.get(),
+                                  "Veil Simulated GPU Attestation Key", 2, not_before, false, &ext, fwid_oid,
+                                  /*fwid_critical=*/arch == nvidia::GpuArch::blackwell));
   dev->root_pem_ = nvidia::to_pem(root.get());
   dev->chain_pem_ = nvidia::to_pem(leaf.get()) + dev->root_pem_;
   dev->keys_ = std::make_unique<Keys>();
@@ -144,8 +151,10 @@ Result<std::unique_ptr<SimulatedGpuDevice>> SimulatedGpuDevice::create(int64_t n
   return dev;
 }
 
-Result<Bytes> SimulatedGpuDevice::make_report(const std::array<uint8_t, 32>& nonce, uint8_t spdm_version) const {
-  if (spdm_version != 0x11 && spdm_version != 0x12) return make_error("gpu.simulated", "SPDM version must be 1.1 or 1.2");
+Result<Bytes> SimulatedGpuDevice::make_report(const std::array<uint8_t, 32>& nonce,
+                                              uint8_t spdm_version) const {
+  if (spdm_version != 0x11 && spdm_version != 0x12)
+    return make_error("gpu.simulated", "SPDM version must be 1.1 or 1.2");
   // GET_MEASUREMENTS: signature requested (Param1 bit 0), all blocks (Param2 0xFF), slot 0.
   Bytes msg = {spdm_version, 0xE0, 0x01, 0xFF};
   msg.insert(msg.end(), nonce.begin(), nonce.end());
@@ -162,7 +171,8 @@ Result<Bytes> SimulatedGpuDevice::make_report(const std::array<uint8_t, 32>& non
     record.insert(record.end(), value.begin(), value.end());
   }
   Bytes opaque;
-  put_opaque(opaque, nvidia::OpaqueFieldId::driver_version, as_bytes(std::string_view("000.00.00-veil-sim\0", 19)));
+  put_opaque(opaque, nvidia::OpaqueFieldId::driver_version,
+             as_bytes(std::string_view("000.00.00-veil-sim\0", 19)));
   const uint8_t vbios[8] = {0x00, 0x00, 0x00, 0x96, 0x01, 0, 0, 0};  // "96.00.00.00.01"
   put_opaque(opaque, nvidia::OpaqueFieldId::vbios_version, vbios);
   put_opaque(opaque, nvidia::OpaqueFieldId::project, as_bytes(std::string_view("VEIL\0", 5)));
@@ -177,7 +187,8 @@ Result<Bytes> SimulatedGpuDevice::make_report(const std::array<uint8_t, 32>& non
   msg.insert(msg.end(), hdr, hdr + 8);
   msg.insert(msg.end(), record.begin(), record.end());
   uint8_t responder_nonce[32];
-  if (RAND_bytes(responder_nonce, sizeof responder_nonce) != 1) return make_error("gpu.simulated", "RAND_bytes failed");
+  if (RAND_bytes(responder_nonce, sizeof responder_nonce) != 1)
+    return make_error("gpu.simulated", "RAND_bytes failed");
   msg.insert(msg.end(), responder_nonce, responder_nonce + 32);
   uint8_t olen[2];
   store_le16(olen, static_cast<uint16_t>(opaque.size()));
@@ -208,7 +219,8 @@ Result<std::string> SimulatedGpuDevice::payload_json(const std::array<uint8_t, 3
   std::string chain_b64 = base64_encode(as_bytes(chain_pem_));
   for (size_t i = 0; i < gpu_count; ++i) {
     VEIL_ASSIGN_OR_RETURN(Bytes report, make_report(nonce, spdm_version));
-    list.push_back(boost::json::object{{"certificate", chain_b64}, {"evidence", base64_encode(report)}, {"arch", nvidia::to_string(arch_)}});
+    list.push_back(boost::json::object{
+        {"certificate", chain_b64}, {"evidence", base64_encode(report)}, {"arch", nvidia::to_string(arch_)}});
   }
   boost::json::object o;
   o["nonce"] = hex_encode(nonce);

@@ -30,7 +30,9 @@ Result<Bytes> extension_value(X509* cert, const char* oid_text) {
   std::unique_ptr<ASN1_OBJECT, ObjFree> oid(OBJ_txt2obj(oid_text, 1));
   if (!oid) return make_error("x509.no_fwid", "bad OID");
   int idx = X509_get_ext_by_OBJ(cert, oid.get(), -1);
-  if (idx < 0) return make_error("x509.no_fwid", std::string("extension ") + oid_text + " absent from the leaf certificate");
+  if (idx < 0)
+    return make_error("x509.no_fwid",
+                      std::string("extension ") + oid_text + " absent from the leaf certificate");
   if (X509_get_ext_by_OBJ(cert, oid.get(), idx) >= 0) {
     return make_error("x509.bad_fwid", std::string("extension ") + oid_text + " repeated");
   }
@@ -65,7 +67,8 @@ Result<Bytes> dice_tcb_info_first_fwid(ByteView tcb_info_der) {
     if (f->tag != der::context_constructed(6)) continue;  // fwids [6]
     der::Reader list(f->value);
     auto fwid = list.next();
-    if (!fwid || fwid->tag != der::kSequence) return make_error("x509.bad_fwid", "fwids[0] is not a SEQUENCE");
+    if (!fwid || fwid->tag != der::kSequence)
+      return make_error("x509.bad_fwid", "fwids[0] is not a SEQUENCE");
     der::Reader parts(fwid->value);
     auto alg = parts.next();
     auto digest = parts.next();
@@ -75,7 +78,8 @@ Result<Bytes> dice_tcb_info_first_fwid(ByteView tcb_info_der) {
     if (!std::equal(alg->value.begin(), alg->value.end(), std::begin(kSha384Oid), std::end(kSha384Oid))) {
       return make_error("x509.bad_fwid", "fwids[0] hash algorithm is not SHA-384");
     }
-    if (digest->value.size() != kFwidSize) return make_error("x509.bad_fwid", "fwids[0] digest is not 48 bytes");
+    if (digest->value.size() != kFwidSize)
+      return make_error("x509.bad_fwid", "fwids[0] digest is not 48 bytes");
     return Bytes(digest->value.begin(), digest->value.end());
   }
   return make_error("x509.bad_fwid", "DiceTcbInfo has no fwids");

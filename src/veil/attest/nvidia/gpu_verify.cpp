@@ -79,7 +79,8 @@ void verify_entry(const EvidenceEntry& e, const std::string& prefix,
   {
     std::string d = "SPDM 1." + std::to_string(report->version & 0x0F) + ", " +
                     std::to_string(report->blocks.size()) + " measurement blocks";
-    if (report->trailing_bytes) d += ", " + std::to_string(report->trailing_bytes) + " trailing bytes ignored";
+    if (report->trailing_bytes)
+      d += ", " + std::to_string(report->trailing_bytes) + " trailing bytes ignored";
     v.pass(prefix + "report_parse", d);
   }
 
@@ -100,7 +101,8 @@ void verify_entry(const EvidenceEntry& e, const std::string& prefix,
         v.simulated = true;
         v.pass(prefix + "certificate_chain", "simulated device root (simulated, not a hardware TEE)");
       } else {
-        v.fail(prefix + "certificate_chain", "does not verify to NVIDIA Device Identity CA: " + st.error().message);
+        v.fail(prefix + "certificate_chain",
+               "does not verify to NVIDIA Device Identity CA: " + st.error().message);
       }
     }
   }
@@ -141,8 +143,9 @@ void verify_entry(const EvidenceEntry& e, const std::string& prefix,
       v.fail(prefix + "fwid", "leaf certificate FWID " + hex_encode(*cert_fwid) + " != report FWID " +
                                   hex_encode(*report->fwid));
     } else {
-      v.pass(prefix + "fwid", std::string(e.arch == GpuArch::hopper ? "2.23.133.5.4.1" : "2.23.133.5.4.1.1 fwids[0]") +
-                                  " = " + hex_encode(*cert_fwid));
+      v.pass(prefix + "fwid",
+             std::string(e.arch == GpuArch::hopper ? "2.23.133.5.4.1" : "2.23.133.5.4.1.1 fwids[0]") + " = " +
+                 hex_encode(*cert_fwid));
     }
   }
 
@@ -151,7 +154,8 @@ void verify_entry(const EvidenceEntry& e, const std::string& prefix,
     if (std::equal(payload_nonce->begin(), payload_nonce->end(), report->request_nonce.begin())) {
       v.pass(prefix + "nonce", "SPDM request nonce = payload nonce");
     } else {
-      v.fail(prefix + "nonce", "SPDM request nonce " + hex_encode(report->request_nonce) + " != payload nonce");
+      v.fail(prefix + "nonce",
+             "SPDM request nonce " + hex_encode(report->request_nonce) + " != payload nonce");
     }
   } else {
     v.fail(prefix + "nonce", "payload has no nonce to compare with");
@@ -176,7 +180,8 @@ void verify_entry(const EvidenceEntry& e, const std::string& prefix,
     } else if (!cmp->mismatched.empty() || !cmp->missing.empty()) {
       std::string d = std::to_string(cmp->mismatched.size()) + " of " + std::to_string(cmp->compared) +
                       " measurements differ from the RIMs (indices";
-      for (size_t i = 0; i < cmp->mismatched.size() && i < 8; ++i) d += " " + std::to_string(cmp->mismatched[i]);
+      for (size_t i = 0; i < cmp->mismatched.size() && i < 8; ++i)
+        d += " " + std::to_string(cmp->mismatched[i]);
       if (cmp->mismatched.size() > 8) d += " ...";
       d += ")";
       if (!cmp->missing.empty()) d += ", " + std::to_string(cmp->missing.size()) + " missing from the report";
@@ -186,7 +191,8 @@ void verify_entry(const EvidenceEntry& e, const std::string& prefix,
            report->vbios_version.value_or("?");
       v.fail(prefix + "rim_measurements", d);
     } else {
-      v.pass(prefix + "rim_measurements", std::to_string(cmp->compared) + " measurements equal the RIM golden values");
+      v.pass(prefix + "rim_measurements",
+             std::to_string(cmp->compared) + " measurements equal the RIM golden values");
     }
   }
 }
@@ -227,7 +233,8 @@ Verdict verify_nvidia_payload(std::string_view payload_json, const GpuVerifyOpti
   if (!payload_nonce) {
     v.fail("gpu.nonce", "payload \"nonce\" is not 64 hex digits");
   } else if (!options.expected_nonce) {
-    v.skip("gpu.nonce", "no expected nonce given; payload nonce " + hex_encode(*payload_nonce) + " not checked");
+    v.skip("gpu.nonce",
+           "no expected nonce given; payload nonce " + hex_encode(*payload_nonce) + " not checked");
   } else if (*options.expected_nonce == *payload_nonce) {
     v.pass("gpu.nonce", "payload nonce = expected nonce");
   } else {
@@ -271,7 +278,8 @@ Verdict verify_nvidia_payload(std::string_view payload_json, const GpuVerifyOpti
   if (options.allow_simulated) {
     std::optional<std::string> pem = options.simulated_root_pem;
     if (!pem) {
-      if (auto* s = obj.if_contains("veil_simulated_root"); s && s->is_string()) pem = std::string(s->as_string());
+      if (auto* s = obj.if_contains("veil_simulated_root"); s && s->is_string())
+        pem = std::string(s->as_string());
     }
     if (pem) {
       auto r = parse_pem_chain(*pem);
@@ -315,8 +323,8 @@ Verdict verify_nvidia_payload(std::string_view payload_json, const GpuVerifyOpti
         v.fail("gpu.rim", rim.error().message);
         continue;
       }
-      v.pass("gpu.rim", "\"" + rim->name + "\" version " + rim->colloquial_version +
-                            " signed by \"" + rim->signer_subject + "\" -> NVIDIA CoRIM signing Root CA");
+      v.pass("gpu.rim", "\"" + rim->name + "\" version " + rim->colloquial_version + " signed by \"" +
+                            rim->signer_subject + "\" -> NVIDIA CoRIM signing Root CA");
       rims.push_back(std::move(*rim));
     }
     v.skip("gpu.rim_revocation", "OCSP revocation of RIM signers cannot be checked offline");

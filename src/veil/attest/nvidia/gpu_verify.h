@@ -53,8 +53,7 @@ struct GpuVerifyOptions {
 // Check names are prefixed "gpu." and, per evidence entry, "gpu[i].".
 // An empty payload string is a failure ("gpu.payload": empty); callers that
 // accept GPU-less nodes must not call this.
-veil::attest::Verdict verify_nvidia_payload(std::string_view payload_json,
-                                            const GpuVerifyOptions& options);
+veil::attest::Verdict verify_nvidia_payload(std::string_view payload_json, const GpuVerifyOptions& options);
 
 }  // namespace veil::attest::nvidia
 

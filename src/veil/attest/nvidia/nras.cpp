@@ -66,7 +66,10 @@ Result<UniquePkey> key_from_jwk(const json::object& jwk) {
   if (!bld) return make_error("jwks.malformed", "allocation failed");
   if (kty == "EC") {
     std::string crv = str_field(jwk, "crv");
-    const char* group = crv == "P-256" ? "P-256" : crv == "P-384" ? "P-384" : crv == "P-521" ? "P-521" : nullptr;
+    const char* group = crv == "P-256"   ? "P-256"
+                        : crv == "P-384" ? "P-384"
+                        : crv == "P-521" ? "P-521"
+                                         : nullptr;
     if (!group) return make_error("jwks.malformed", "unsupported EC curve");
     VEIL_ASSIGN_OR_RETURN(Bytes x, b64url_field(jwk, "x"));
     VEIL_ASSIGN_OR_RETURN(Bytes y, b64url_field(jwk, "y"));
@@ -95,8 +98,8 @@ Result<UniquePkey> key_from_jwk(const json::object& jwk) {
 bool rsa_verify(EVP_PKEY* key, const EVP_MD* md, std::string_view input, ByteView sig) {
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   bool ok = ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key) == 1 &&
-            EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), reinterpret_cast<const uint8_t*>(input.data()),
-                             input.size()) == 1;
+            EVP_DigestVerify(ctx.get(), sig.data(), sig.size(),
+                             reinterpret_cast<const uint8_t*>(input.data()), input.size()) == 1;
   ERR_clear_error();
   return ok;
 }
@@ -116,7 +119,8 @@ std::optional<int64_t> int_claim(const json::object& o, const char* key) {
 }  // namespace
 
 Result<Jwt> decode_jwt(std::string_view token) {
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.remove_suffix(1);
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
+    token.remove_suffix(1);
   if (token.size() > kMaxTokenBytes) return make_error("jwt.malformed", "token too large");
   size_t d1 = token.find('.');
   size_t d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
@@ -166,7 +170,8 @@ Status verify_jwt(const Jwt& jwt, std::string_view jwks_json) {
   if (!chosen && jwt.kid.empty() && arr.size() == 1 && arr[0].is_object()) chosen = &arr[0].as_object();
   if (!chosen) return make_error("jwt.no_key", "no JWKS key with the token's kid");
   std::string key_alg = str_field(*chosen, "alg");
-  if (!key_alg.empty() && key_alg != jwt.alg) return make_error("jwt.bad_alg", "token alg differs from the key's alg");
+  if (!key_alg.empty() && key_alg != jwt.alg)
+    return make_error("jwt.bad_alg", "token alg differs from the key's alg");
   VEIL_ASSIGN_OR_RETURN(UniquePkey key, key_from_jwk(*chosen));
 
   bool ok = false;
@@ -176,7 +181,8 @@ Status verify_jwt(const Jwt& jwt, std::string_view jwks_json) {
     ok = ecdsa_verify_raw(key.get(), md, as_bytes(jwt.signing_input), jwt.signature);
   } else if (rsa_alg) {
     if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) return make_error("jwt.bad_alg", "key is not RSA");
-    if (EVP_PKEY_get_bits(key.get()) < 2048) return make_error("jwt.bad_alg", "RSA key shorter than 2048 bits");
+    if (EVP_PKEY_get_bits(key.get()) < 2048)
+      return make_error("jwt.bad_alg", "RSA key shorter than 2048 bits");
     ok = rsa_verify(key.get(), md, jwt.signing_input, jwt.signature);
   }
   if (!ok) return make_error("jwt.bad_signature", "JWT signature does not verify");
@@ -186,7 +192,8 @@ Status verify_jwt(const Jwt& jwt, std::string_view jwks_json) {
 Result<std::vector<std::pair<std::string, std::string>>> parse_nras_response(std::string_view text) {
   std::vector<std::pair<std::string, std::string>> out;
   std::string_view t = text;
-  while (!t.empty() && (t.front() == ' ' || t.front() == '\n' || t.front() == '\r' || t.front() == '\t')) t.remove_prefix(1);
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\n' || t.front() == '\r' || t.front() == '\t'))
+    t.remove_prefix(1);
   if (!t.empty() && t.front() != '[' && t.front() != '{' && t.front() != '"') {
     out.emplace_back("overall", std::string(t));  // a bare compact JWT
     return out;
@@ -198,7 +205,8 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_nras_response(std
     out.emplace_back("overall", std::string(doc.as_string()));
     return out;
   }
-  if (!doc.is_array() || doc.as_array().empty()) return make_error("nras.malformed", "expected [[\"JWT\", token], {...}]");
+  if (!doc.is_array() || doc.as_array().empty())
+    return make_error("nras.malformed", "expected [[\"JWT\", token], {...}]");
   const auto& arr = doc.as_array();
   const auto& first = arr[0];
   if (!first.is_array() || first.as_array().size() != 2 || !first.as_array()[1].is_string()) {
@@ -250,8 +258,8 @@ Verdict verify_nras_response(std::string_view response_text, const NrasVerifyOpt
     if (!exp) {
       v.fail(prefix + "validity", "no exp claim");
     } else if ((nbf && options.now < *nbf) || options.now >= *exp) {
-      v.fail(prefix + "validity", "token not valid at now (nbf " + std::to_string(nbf.value_or(0)) + ", exp " +
-                                      std::to_string(*exp) + ")");
+      v.fail(prefix + "validity", "token not valid at now (nbf " + std::to_string(nbf.value_or(0)) +
+                                      ", exp " + std::to_string(*exp) + ")");
     } else {
       v.pass(prefix + "validity", "nbf <= now < exp");
     }

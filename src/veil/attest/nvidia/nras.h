@@ -23,9 +23,9 @@
 namespace veil::attest::nvidia {
 
 struct Jwt {
-  std::string text;           // the compact token
-  std::string header_json;    // decoded header
-  std::string claims_json;    // decoded payload
+  std::string text;         // the compact token
+  std::string header_json;  // decoded header
+  std::string claims_json;  // decoded payload
   std::string alg, kid;
   std::string signing_input;  // base64url(header) "." base64url(payload)
   Bytes signature;            // raw (r || s for ES*, the RSA signature for RS*)
@@ -46,7 +46,7 @@ Result<std::vector<std::pair<std::string, std::string>>> parse_nras_response(std
 struct NrasVerifyOptions {
   int64_t now = 0;
   std::optional<std::array<uint8_t, 32>> expected_nonce;  // vs eat_nonce
-  std::string jwks_json;                                   // empty: every signature check fails
+  std::string jwks_json;                                  // empty: every signature check fails
 };
 
 // Checks named "nras.*": signatures, submodule digests, nonce, nbf/exp at

@@ -4,9 +4,9 @@
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
-#include <openssl/objects.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
@@ -81,7 +81,8 @@ Result<std::vector<UniqueX509>> parse_pem_chain(std::string_view pem) {
   }
   ERR_clear_error();
   if (out.size() != blocks) {
-    return make_error("x509.bad_pem", "certificate " + std::to_string(out.size()) + " of the PEM chain does not parse");
+    return make_error("x509.bad_pem",
+                      "certificate " + std::to_string(out.size()) + " of the PEM chain does not parse");
   }
   return out;
 }

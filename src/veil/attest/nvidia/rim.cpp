@@ -129,7 +129,8 @@ Result<Rim> extract(xmlDoc* doc) {
   Status st = ok_status();
   for_each_element(root, [&](xmlNode* n) {
     if (!st.ok()) return;
-    if (name_is(n, "Meta") && has_attr(n, "colloquialVersion")) rim.colloquial_version = attr(n, "colloquialVersion");
+    if (name_is(n, "Meta") && has_attr(n, "colloquialVersion"))
+      rim.colloquial_version = attr(n, "colloquialVersion");
     if (!name_is(n, "Resource") || attr(n, "type") != "Measurement") return;
     RimMeasurement m;
     auto idx = parse_u32(attr(n, "index"));
@@ -235,8 +236,10 @@ Result<Rim> verify_rim(std::string_view xml, int64_t now, X509* root) {
   ctx->signKey = key;  // owned by ctx; KeyInfo is then not used to find a key
   // Only same-document references ("" / "#id"): no external fetches.
   ctx->enabledReferenceUris = xmlSecTransformUriTypeEmpty | xmlSecTransformUriTypeSameDocument;
-  if (xmlSecDSigCtxVerify(ctx.get(), sig) < 0) return make_error("rim.signature", "XMLDSig processing failed");
-  if (ctx->status != xmlSecDSigStatusSucceeded) return make_error("rim.signature", "XMLDSig signature does not verify");
+  if (xmlSecDSigCtxVerify(ctx.get(), sig) < 0)
+    return make_error("rim.signature", "XMLDSig processing failed");
+  if (ctx->status != xmlSecDSigStatusSucceeded)
+    return make_error("rim.signature", "XMLDSig signature does not verify");
   // The one reference must be the whole document, so what we read is signed.
   if (xmlSecPtrListGetSize(&ctx->signedInfoReferences) != 1) {
     return make_error("rim.signature", "signature must have exactly one Reference");

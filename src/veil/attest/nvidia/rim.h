@@ -52,9 +52,9 @@ Result<Rim> parse_rim_unverified(std::string_view xml);
 Result<Rim> verify_rim(std::string_view xml, int64_t now, X509* root = nullptr);
 
 struct RimComparison {
-  size_t compared = 0;                 // active RIM entries compared
-  std::vector<uint32_t> mismatched;    // SPDM block indices that differ
-  std::vector<uint32_t> missing;       // active RIM indices absent from the report
+  size_t compared = 0;               // active RIM entries compared
+  std::vector<uint32_t> mismatched;  // SPDM block indices that differ
+  std::vector<uint32_t> missing;     // active RIM indices absent from the report
 };
 
 // Compares every active RIM entry (union over `rims`) with the report's

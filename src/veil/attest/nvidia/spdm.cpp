@@ -9,8 +9,8 @@ namespace veil::attest::nvidia {
 
 namespace {
 
-constexpr uint8_t kGetMeasurements = 0xE0;  // DSP0274 table "SPDM request codes"
-constexpr uint8_t kMeasurements = 0x60;     // DSP0274 table "SPDM response codes"
+constexpr uint8_t kGetMeasurements = 0xE0;   // DSP0274 table "SPDM request codes"
+constexpr uint8_t kMeasurements = 0x60;      // DSP0274 table "SPDM response codes"
 constexpr size_t kRequesterContextSize = 8;  // SPDM 1.3
 
 Error malformed(const std::string& what) { return make_error("spdm.malformed", what); }

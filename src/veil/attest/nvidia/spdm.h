@@ -88,10 +88,10 @@ struct SpdmReport {
   std::vector<MeasurementBlock> blocks;
   std::array<uint8_t, kSpdmNonceSize> response_nonce{};
   std::vector<OpaqueField> opaque;
-  Bytes signature;             // raw r || s
-  size_t request_size = 0;     // bytes of the request message
-  size_t signed_size = 0;      // request || response up to the signature
-  size_t trailing_bytes = 0;   // bytes after the signature (ignored)
+  Bytes signature;            // raw r || s
+  size_t request_size = 0;    // bytes of the request message
+  size_t signed_size = 0;     // request || response up to the signature
+  size_t trailing_bytes = 0;  // bytes after the signature (ignored)
 
   // Decoded NVIDIA opaque fields (absent when the field is absent).
   std::optional<std::string> driver_version;  // "550.90.07"
