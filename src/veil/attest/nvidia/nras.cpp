@@ -245,41 +245,51 @@ Verdict verify_nras_response(std::string_view response_text, const NrasVerifyOpt
     }
     boost::system::error_code ec;
     json::object claims = json::parse(jwt->claims_json, ec).as_object();
+    bool trusted = false;
     if (options.jwks_json.empty()) {
       v.fail(prefix + "signature", "no JWKS given: the token is not trusted");
     } else if (Status st = verify_jwt(*jwt, options.jwks_json); !st.ok()) {
       v.fail(prefix + "signature", st.error().message);
     } else {
+      trusted = true;
       v.pass(prefix + "signature", jwt->alg + " with JWKS key \"" + jwt->kid + "\"");
     }
+    // Claims of a token whose signature did not verify are shown, never passed.
+    auto judge = [&](const std::string& name, bool ok, const std::string& detail) {
+      if (!trusted) {
+        v.skip(name, "not trusted (signature not verified): " + detail);
+      } else if (ok) {
+        v.pass(name, detail);
+      } else {
+        v.fail(name, detail);
+      }
+    };
     // Validity window.
     auto nbf = int_claim(claims, "nbf");
     auto exp = int_claim(claims, "exp");
     if (!exp) {
-      v.fail(prefix + "validity", "no exp claim");
-    } else if ((nbf && options.now < *nbf) || options.now >= *exp) {
-      v.fail(prefix + "validity", "token not valid at now (nbf " + std::to_string(nbf.value_or(0)) +
-                                      ", exp " + std::to_string(*exp) + ")");
+      judge(prefix + "validity", false, "no exp claim");
     } else {
-      v.pass(prefix + "validity", "nbf <= now < exp");
+      bool in_window = !(nbf && options.now < *nbf) && options.now < *exp;
+      judge(prefix + "validity", in_window,
+            std::string(in_window ? "nbf <= now < exp" : "token not valid at now") + " (nbf " +
+                std::to_string(nbf.value_or(0)) + ", exp " + std::to_string(*exp) + ")");
     }
     // Nonce.
     std::string nonce = str_field(claims, "eat_nonce");
     if (!options.expected_nonce) {
       v.skip(prefix + "nonce", "no expected nonce given (eat_nonce " + nonce + ")");
-    } else if (nonce == hex_encode(*options.expected_nonce)) {
-      v.pass(prefix + "nonce", "eat_nonce = expected nonce");
     } else {
-      v.fail(prefix + "nonce", "eat_nonce " + nonce + " != expected nonce");
+      bool same = nonce == hex_encode(*options.expected_nonce);
+      judge(prefix + "nonce", same,
+            same ? "eat_nonce = expected nonce" : "eat_nonce " + nonce + " != expected nonce");
     }
     if (i == 0) {
       overall_claims = claims;
       auto* r = claims.if_contains("x-nvidia-overall-att-result");
-      if (r && r->is_bool() && r->as_bool()) {
-        v.pass("nras.overall.result", "x-nvidia-overall-att-result = true");
-      } else {
-        v.fail("nras.overall.result", "x-nvidia-overall-att-result is not true");
-      }
+      bool ok = r && r->is_bool() && r->as_bool();
+      judge("nras.overall.result", ok,
+            ok ? "x-nvidia-overall-att-result = true" : "x-nvidia-overall-att-result is not true");
       continue;
     }
     // Submodule bound into the overall token: ["DIGEST", ["SHA-256", hex]].
