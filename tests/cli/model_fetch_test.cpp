@@ -212,5 +212,23 @@ TEST(ModelFetch, DefaultSourceAndCacheDir) {
   if (old_xdg) setenv("XDG_CACHE_HOME", saved.c_str(), 1);
 }
 
+TEST_F(ModelFetchTest, VeilModelOverridesTheDefault) {
+  fs::create_directories(cache_);
+  const std::string file = cache_ + "/mine.gguf";
+  std::ofstream(file) << "GGUF";
+  setenv("VEIL_MODEL", file.c_str(), 1);
+  FetchOptions opt;
+  opt.cache_dir = cache_;
+  opt.allow_download = false;
+  auto path = resolve_default_model(opt);
+  ASSERT_TRUE(path.ok()) << path.error().to_string();
+  EXPECT_EQ(*path, file);
+  setenv("VEIL_MODEL", (cache_ + "/missing.gguf").c_str(), 1);
+  EXPECT_EQ(resolve_default_model(opt).error().code, "model.not_found");
+  unsetenv("VEIL_MODEL");
+  // No override, not cached, downloads off: unavailable (the synthesized-model fallback).
+  EXPECT_EQ(resolve_default_model(opt).error().code, "model.unavailable");
+}
+
 }  // namespace
 }  // namespace veil::cli

@@ -253,4 +253,13 @@ Result<std::string> fetch_model(const ModelSource& source, const FetchOptions& o
   return make_error("model.download", "too many redirects");
 }
 
+Result<std::string> resolve_default_model(const FetchOptions& options) {
+  if (const char* env = std::getenv("VEIL_MODEL"); env && *env) {
+    std::error_code ec;
+    if (!fs::is_regular_file(env, ec)) return make_error("model.not_found", std::string("VEIL_MODEL names no file: ") + env);
+    return std::string(env);
+  }
+  return fetch_model(default_model_source(), options);
+}
+
 }  // namespace veil::cli

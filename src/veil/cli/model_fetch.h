@@ -62,4 +62,9 @@ std::string cached_model_path(const ModelSource& source, const std::string& cach
 // missing published hash), "model.cache" (file system).
 Result<std::string> fetch_model(const ModelSource& source, const FetchOptions& options);
 
+// The model `make run` serves: $VEIL_MODEL when set (error "model.not_found"
+// if that file does not exist), else fetch_model(default_model_source()).
+// On "model.unavailable" the caller falls back to a synthesized model.
+Result<std::string> resolve_default_model(const FetchOptions& options);
+
 }  // namespace veil::cli
