@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   l.vocab_path = shared + "/models/llama-2-tiny-random.gguf";
   items.push_back({"synthetic llama-1.1B Q4_0", models_dir + "/synth-llama-1.1b-q4_0.gguf", l, true});
 
-  double bw = measure_read_bandwidth_gbps(threads);
+  double bw = measure_read_bandwidth_gbps(threads);  // buffer freed before the models run
   std::printf("memory read bandwidth (%d threads): %.1f GB/s\n\n", threads, bw);
   std::printf("%-28s %9s %9s %9s %9s %11s %9s %9s\n", "model", "pp t/s", "tg t/s", "8seq t/s", "8x/1x", "bw limit", "tg/limit",
               "rss MB");
@@ -90,9 +90,14 @@ int main(int argc, char** argv) {
     std::printf(
         "  json {\"model\":\"%s\",\"pp_tps\":%.2f,\"tg_tps\":%.2f,\"aggregate_tps\":%.2f,\"sequences\":8,\"threads\":%d,"
         "\"weight_bytes\":%llu,\"bandwidth_gbps\":%.2f,\"tg_fraction_of_bandwidth_limit\":%.3f,\"peak_rss_mb\":%.0f,"
-        "\"isa\":\"%s\"}\n",
+        "\"isa\":\"%s\",\"pp_cpu_share\":%.3f,\"tg_cpu_share\":%.3f,\"aggregate_cpu_share\":%.3f}\n",
         it.label.c_str(), r->pp_tps, r->tg_tps, r->aggregate_tps, threads,
-        static_cast<unsigned long long>(r->weight_bytes), bw, r->tg_tps / limit, r->peak_rss_mb, r->isa.c_str());
+        static_cast<unsigned long long>(r->weight_bytes), bw, r->tg_tps / limit, r->peak_rss_mb, r->isa.c_str(),
+        r->pp_cpu_share, r->tg_cpu_share, r->aggregate_cpu_share);
+    if (r->tg_cpu_share < 0.9) {
+      std::printf("  note: the process got only %.0f%% of %d cores during generation (other load on the machine)\n",
+                  100 * r->tg_cpu_share, threads);
+    }
     std::fflush(stdout);
   }
   return failures == 0 ? 0 : 1;

@@ -144,15 +144,19 @@ int model_command(int argc, char** argv) {
     if (bench_json) {
       std::printf(
           "{\"pp_tps\":%.3f,\"tg_tps\":%.3f,\"aggregate_tps\":%.3f,\"peak_rss_mb\":%.1f,\"threads\":%d,\"prompt\":%d,"
-          "\"gen\":%d,\"sequences\":%d,\"weight_bytes\":%llu,\"kv_bytes_per_sequence\":%llu,\"isa\":\"%s\"}\n",
+          "\"gen\":%d,\"sequences\":%d,\"weight_bytes\":%llu,\"kv_bytes_per_sequence\":%llu,\"isa\":\"%s\","
+          "\"pp_cpu_share\":%.3f,\"tg_cpu_share\":%.3f,\"aggregate_cpu_share\":%.3f}\n",
           r->pp_tps, r->tg_tps, r->aggregate_tps, r->peak_rss_mb, bo.threads, bo.prompt, bo.gen, bo.sequences,
           static_cast<unsigned long long>(r->weight_bytes), static_cast<unsigned long long>(r->kv_bytes_per_sequence),
-          r->isa.c_str());
+          r->isa.c_str(), r->pp_cpu_share, r->tg_cpu_share, r->aggregate_cpu_share);
     } else {
-      std::printf("prompt processing: %10.2f tokens/s (%d tokens)\n", r->pp_tps, bo.prompt);
-      std::printf("generation:        %10.2f tokens/s (1 sequence, %d tokens)\n", r->tg_tps, bo.gen);
+      std::printf("prompt processing: %10.2f tokens/s (%d tokens; got %.0f%% of the cores)\n", r->pp_tps, bo.prompt,
+                  100 * r->pp_cpu_share);
+      std::printf("generation:        %10.2f tokens/s (1 sequence, %d tokens; got %.0f%% of the cores)\n", r->tg_tps,
+                  bo.gen, 100 * r->tg_cpu_share);
       if (bo.sequences > 1) {
-        std::printf("aggregate:         %10.2f tokens/s (%d sequences)\n", r->aggregate_tps, bo.sequences);
+        std::printf("aggregate:         %10.2f tokens/s (%d sequences; got %.0f%% of the cores)\n", r->aggregate_tps,
+                    bo.sequences, 100 * r->aggregate_cpu_share);
       }
       std::printf("peak RSS:          %10.1f MB; KV cache per sequence %.1f MB; weights read per token %.1f MB; isa %s\n",
                   r->peak_rss_mb, double(r->kv_bytes_per_sequence) / 1e6, double(r->weight_bytes) / 1e6, r->isa.c_str());

@@ -25,6 +25,9 @@ struct BenchResult {
   uint64_t weight_bytes = 0;           // matrix bytes read per decode step
   uint64_t kv_bytes_per_sequence = 0;  // at n_ctx = prompt + gen
   std::string isa;
+  // Share of `threads` cores the process actually got during each phase (CPU time / (wall x
+  // threads)); below 1 when other processes compete for the cores.
+  double pp_cpu_share = 0, tg_cpu_share = 0, aggregate_cpu_share = 0;
 };
 
 Result<BenchResult> run_bench(const std::string& gguf_path, const BenchOptions& options);
@@ -32,6 +35,8 @@ Result<BenchResult> run_bench(const std::string& gguf_path, const BenchOptions& 
 // Reads a buffer far larger than the caches with `threads` threads; GB/s (1e9 bytes/s).
 double measure_read_bandwidth_gbps(int threads, size_t bytes = size_t(1) << 30);
 
+// Peak resident memory since the last reset_peak_rss() (MB = 2^20 bytes).
 double peak_rss_mb();
+void reset_peak_rss();
 
 }  // namespace veil::engine

@@ -56,7 +56,8 @@ SampleResult Sampler::sample(const float* logits, std::span<const int32_t> histo
     size_t keep = cand_.size();
     if (p_.top_k > 0) keep = std::min(keep, size_t(p_.top_k));
     // top-p and min-p on the softmax of the kept candidates (before temperature, as llama.cpp).
-    std::vector<double> probs(keep);
+    std::vector<double>& probs = probs_;
+    probs.assign(keep, 0.0);
     double s = 0;
     for (size_t i = 0; i < keep; ++i) s += probs[i] = std::exp(double(cand_[i].first - cand_[0].first));
     if (p_.top_p < 1.0f) {
@@ -95,7 +96,8 @@ SampleResult Sampler::sample(const float* logits, std::span<const int32_t> histo
   res.logprob = logits[res.token] - log_z;
   if (p_.top_logprobs > 0) {
     int k = std::min(p_.top_logprobs, n);
-    std::vector<std::pair<float, int32_t>> best;
+    std::vector<std::pair<float, int32_t>>& best = best_;
+    best.clear();
     best.reserve(size_t(k) + 1);
     for (int i = 0; i < n; ++i) {
       if (int(best.size()) < k || logits[i] > best.back().first) {

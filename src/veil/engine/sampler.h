@@ -37,6 +37,8 @@ class Sampler {
   std::vector<float> work_;
   std::vector<std::pair<float, int32_t>> cand_;
   std::vector<int32_t> counts_;
+  std::vector<double> probs_;
+  std::vector<std::pair<float, int32_t>> best_;
 };
 
 }  // namespace veil::engine

@@ -32,18 +32,19 @@ void ThreadPool::take_parts(uint64_t generation) {
     uint64_t t = ticket_.load(std::memory_order_acquire);
     if ((t >> 16) != generation || int(t & 0xffff) >= n_) return;
     if (ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) {
-      (*job_)(int(t & 0xffff), n_);
+      call_(job_, int(t & 0xffff), n_);
       done_.fetch_add(1, std::memory_order_release);
     }
   }
 }
 
-void ThreadPool::run(const std::function<void(int, int)>& fn) {
+void ThreadPool::run_erased(const void* fn, Trampoline call) {
   if (n_ == 1) {
-    fn(0, 1);
+    call(fn, 0, 1);
     return;
   }
-  job_ = &fn;
+  job_ = fn;
+  call_ = call;
   done_.store(0, std::memory_order_relaxed);
   uint64_t g = ++last_generation_;
   ticket_.store(g << 16, std::memory_order_release);

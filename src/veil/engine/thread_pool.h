@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -23,16 +22,23 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int size() const { return n_; }
-  // Not reentrant; one caller at a time.
-  void run(const std::function<void(int worker, int n_workers)>& fn);
+  // Not reentrant; one caller at a time. `fn` is called as fn(int part, int n_parts); it is
+  // referenced, not copied (no allocation per call).
+  template <typename Fn>
+  void run(const Fn& fn) {
+    run_erased(&fn, [](const void* f, int part, int n) { (*static_cast<const Fn*>(f))(part, n); });
+  }
 
  private:
+  using Trampoline = void (*)(const void* fn, int part, int n_parts);
+  void run_erased(const void* fn, Trampoline call);
   void worker_loop();
   void take_parts(uint64_t generation);
 
   int n_;
   std::vector<std::thread> threads_;
-  const std::function<void(int, int)>* job_ = nullptr;
+  const void* job_ = nullptr;
+  Trampoline call_ = nullptr;
   uint64_t last_generation_ = 0;
   std::atomic<uint64_t> generation_{0};
   std::atomic<uint64_t> ticket_{0};  // (generation << 16) | next part
