@@ -283,3 +283,49 @@ TEST(TdxTamper, PinnedRootIsIntelSgxRootCa) {
 
 }  // namespace
 }  // namespace veil::attest
+
+namespace veil::attest {
+namespace {
+
+// Intel QVL's synthetic TDX sample (teekit/sampleQuotes/tdx): test keys under
+// its own root; the quote's certification data is not a PEM chain, so the
+// PCK chain is given beside it, as Intel's QVL API takes it.
+TEST(TdxSynthetic, IntelQvlSampleVerifiesOnlyUnderItsOwnRoot) {
+  VEIL_REQUIRE_SHARED();
+  auto rd = [](const std::string& f) { return veil::test::read_shared_text("testdata/teekit/sampleQuotes/tdx/" + f); };
+  auto q = parse_quote(veil::test::read_shared("testdata/teekit/sampleQuotes/tdx/quote.dat"));
+  ASSERT_TRUE(q.ok());
+  Collateral c;
+  std::string tcb_body = rd("tcbInfo.json"), qe_body = rd("qeIdentity.json");
+  c.tcb_info = *extract_signed_object(tcb_body, "tcbInfo");
+  c.qe_identity = *extract_signed_object(qe_body, "enclaveIdentity");
+  auto sig = [](const std::string& body) {
+    auto p = body.find("\"signature\":\"");
+    return *hex_decode(body.substr(p + 13, 128));
+  };
+  c.tcb_info_signature = sig(tcb_body);
+  c.qe_identity_signature = sig(qe_body);
+  c.tcb_info_issuer_chain = c.qe_identity_issuer_chain = rd("tcbSignChain.pem");
+  c.pck_crl_issuer_chain = rd("pckSignChain.pem");
+  c.pck_crl = veil::test::read_shared("testdata/teekit/sampleQuotes/tdx/intermediateCaCrl.der");
+  c.root_ca_crl = veil::test::read_shared("testdata/teekit/sampleQuotes/tdx/rootCaCrl.der");
+  dcap::VerifyOptions o;
+  o.now = 1756684800;
+  o.collateral = &c;
+  o.pck_chain_pem = rd("pckCert.pem") + rd("pckSignChain.pem");
+  o.trusted_root = rd("trustedRootCaCert.pem");
+  auto own = dcap::verify_quote(*q, o);
+  for (const char* name : {"dcap.pck_chain", "dcap.qe_report_signature", "dcap.quote_signature",
+                           "dcap.tcb_info_signature", "dcap.qe_identity_signature"}) {
+    bool passed = false;
+    for (const auto& ch : own.verdict.checks)
+      if (ch.name == name && ch.status == CheckStatus::pass) passed = true;
+    EXPECT_TRUE(passed) << name << "\n" << dump(own.verdict);
+  }
+  // Under the pinned Intel root the same evidence is rejected.
+  o.trusted_root.clear();
+  expect_fail(dcap::verify_quote(*q, o), "dcap.pck_chain", "self-signed certificate in certificate chain");
+}
+
+}  // namespace
+}  // namespace veil::attest

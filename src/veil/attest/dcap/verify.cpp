@@ -49,6 +49,7 @@ struct SigningChain {
 Result<SigningChain> verify_signing_chain(std::string_view pem, X509* root, X509_CRL* root_crl, int64_t now) {
   SigningChain chain;
   VEIL_ASSIGN_OR_RETURN(chain.certs, parse_pem_chain(pem));
+  put_leaf_first(chain.certs);
   std::vector<X509*> rest;
   for (size_t i = 1; i < chain.certs.size(); ++i) rest.push_back(chain.certs[i].get());
   std::vector<X509_CRL*> crls;
@@ -97,12 +98,14 @@ DcapReport verify_quote(const Quote& q, const VerifyOptions& opt) {
     v.fail("dcap.quote_format", "QE vendor id is not Intel's");
     return rep;
   }
-  if (q.cert_data_type != kCertDataPckChain) {
+  const bool chain_given = !opt.pck_chain_pem.empty();
+  if (!chain_given && q.cert_data_type != kCertDataPckChain) {
     v.fail("dcap.quote_format", "certification data type " + std::to_string(q.cert_data_type) +
                                     " (a PCK chain, type 5, is required)");
     return rep;
   }
-  v.pass("dcap.quote_format", describe(q) + ", ECDSA P-256, Intel QE, PCK chain in the quote");
+  v.pass("dcap.quote_format", describe(q) + ", ECDSA P-256, Intel QE, " +
+                                  (chain_given ? "PCK chain given by the caller" : "PCK chain in the quote"));
 
   // Trust root.
   const std::string root_text = opt.trusted_root.empty() ? std::string(kIntelSgxRootCaPem) : opt.trusted_root;
@@ -115,12 +118,13 @@ DcapReport verify_quote(const Quote& q, const VerifyOptions& opt) {
   const bool intel_root = opt.trusted_root.empty();
 
   // PCK chain from the quote.
-  auto pck_chain_r = parse_pem_chain(as_chars(q.cert_data));
+  auto pck_chain_r = parse_pem_chain(chain_given ? std::string_view(opt.pck_chain_pem) : as_chars(q.cert_data));
   if (!pck_chain_r.ok() || pck_chain_r->size() < 2) {
     v.fail("dcap.pck_chain", pck_chain_r.ok() ? "PCK chain has fewer than 2 certificates" : pck_chain_r.error().message);
     return rep;
   }
   std::vector<X509Ptr> pck_chain = std::move(*pck_chain_r);
+  put_leaf_first(pck_chain);
   X509* pck = pck_chain.front().get();
   const std::string pck_cn = subject_cn(pck);
   if (pck_cn.find("SGX PCK Certificate") == std::string::npos) {

@@ -37,6 +37,10 @@ struct VerifyOptions {
   // (without CRLs) are checked; everything else is `skip` and no TCB status
   // is reached (verified stays false).
   const Collateral* collateral = nullptr;
+  // PEM PCK certificate chain (leaf first) given by the caller, as Intel's
+  // QVL API takes it; used instead of the quote's certification data (e.g.
+  // for quotes whose certification data is PPID-based rather than a chain).
+  std::string pck_chain_pem;
 };
 
 struct DcapReport {

@@ -115,6 +115,21 @@ Result<std::vector<X509Ptr>> parse_pem_chain(std::string_view pem) {
   return out;
 }
 
+void put_leaf_first(std::vector<X509Ptr>& chain) {
+  for (size_t i = 0; i < chain.size(); ++i) {
+    bool issues_another = false;
+    for (size_t j = 0; j < chain.size() && !issues_another; ++j) {
+      if (i != j && X509_NAME_cmp(X509_get_subject_name(chain[i].get()), X509_get_issuer_name(chain[j].get())) == 0) {
+        issues_another = true;
+      }
+    }
+    if (!issues_another) {
+      if (i != 0) std::swap(chain[0], chain[i]);
+      return;
+    }
+  }
+}
+
 Result<X509Ptr> parse_cert(ByteView in) {
   if (looks_pem(in)) {
     VEIL_ASSIGN_OR_RETURN(auto chain, parse_pem_chain(as_chars(in)));

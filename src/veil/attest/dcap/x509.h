@@ -27,6 +27,9 @@ using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyFree>;
 // BEGIN/END CERTIFICATE blocks is ignored. Error "x509.bad_pem" when no
 // certificate is found or one does not parse.
 Result<std::vector<X509Ptr>> parse_pem_chain(std::string_view pem);
+// Moves the end-entity certificate (the one that issued none of the others)
+// to the front; issuer chains are not always sent leaf first.
+void put_leaf_first(std::vector<X509Ptr>& chain);
 // One certificate, DER or PEM. Error "x509.bad_cert".
 Result<X509Ptr> parse_cert(ByteView der_or_pem);
 // A CRL, DER or PEM. Error "x509.bad_crl".
