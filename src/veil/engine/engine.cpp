@@ -108,6 +108,7 @@ class EngineImpl : public Engine {
       VEIL_ASSIGN_OR_RETURN(tmpl_src, file_->get_string("tokenizer.chat_template"));
     }
     info_.chat_template = tmpl_src;
+    info_.add_bos_token = tokenizer_->add_bos();
     if (!tmpl_src.empty()) {
       std::string bos = tokenizer_->token_piece(tokenizer_->bos());
       std::string eos = tokenizer_->token_piece(tokenizer_->eos());

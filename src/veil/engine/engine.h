@@ -58,6 +58,7 @@ struct ModelInfo {
   int n_vocab = 0;
   int n_embd = 0;
   bool has_chat_template = false;
+  bool add_bos_token = false;  // tokenizer.ggml.add_bos_token: prompts start with BOS
   std::string chat_template;
   enum class Kind { generative, embedding, reranker } kind = Kind::generative;
   std::string sha256_hex;

@@ -256,10 +256,14 @@ class BuiltinBackend : public Backend {
         msgs.push_back(std::move(cm));
       }
       VEIL_ASSIGN_OR_RETURN(std::string text, engine_->render_chat(msgs, true));
-      VEIL_ASSIGN_OR_RETURN(auto ids, engine_->tokenize(text, /*add_bos=*/true, /*parse_special=*/true));
-      // Templates that write the BOS text themselves would otherwise get two.
-      VEIL_ASSIGN_OR_RETURN(auto bos_only, engine_->tokenize("", true, false));
-      if (bos_only.size() == 1 && ids.size() >= 2 && ids[0] == bos_only[0] && ids[1] == bos_only[0]) ids.erase(ids.begin());
+      // BOS as the model says (llama.cpp's rule); a template that writes the
+      // BOS text itself would otherwise give two.
+      const bool add_bos = engine_->info().add_bos_token;
+      VEIL_ASSIGN_OR_RETURN(auto ids, engine_->tokenize(text, add_bos, /*parse_special=*/true));
+      if (add_bos) {
+        VEIL_ASSIGN_OR_RETURN(auto bos_only, engine_->tokenize("", true, false));
+        if (bos_only.size() == 1 && ids.size() >= 2 && ids[0] == bos_only[0] && ids[1] == bos_only[0]) ids.erase(ids.begin());
+      }
       return ids;
     }
     // /v1/completions: no template; BOS as the model's add_bos_token says.
@@ -272,7 +276,7 @@ class BuiltinBackend : public Backend {
       if (a.size() != 1 || !a[0].is_string()) return bad("only a single prompt string is supported");
       text = std::string(a[0].get_string());
     }
-    return engine_->tokenize(text, /*add_bos=*/true, /*parse_special=*/false);
+    return engine_->tokenize(text, engine_->info().add_bos_token, /*parse_special=*/false);
   }
 
   Status run(const BackendRequest& req, Usage* usage, const std::function<bool(const engine::TokenEvent&)>& on_event) {
