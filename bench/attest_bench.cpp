@@ -70,8 +70,8 @@ void BM_VerifyTdxV4QuoteCold(benchmark::State& state) {
   verify_loop(state, "dcap-qvl/tdx_quote", "dcap-qvl/tdx_quote_collateral.json", 1751624191, true);
 }
 void BM_VerifyTdxV5Quote(benchmark::State& state) {
-  verify_loop(state, "go-tdx-guest/quote_v5_sample.dat", "derived/collateral/tdx_90c06f000000_tinfoil_2026-01.json",
-              1770174696);
+  verify_loop(state, "go-tdx-guest/quote_v5_sample.dat",
+              "derived/collateral/tdx_90c06f000000_tinfoil_2026-01.json", 1770174696);
 }
 void BM_ParseQuoteOnly(benchmark::State& state) {
   Inputs in = load("dcap-qvl/tdx_quote", "dcap-qvl/tdx_quote_collateral.json");

@@ -56,8 +56,7 @@ TEST(ReportData, RejectsWrongNonceAndAddress) {
   EXPECT_EQ(check_report_data(rd, other, std::nullopt, filled(0x03)).error().code,
             "report_data.binding_mismatch");
   Bytes odd(19, 0x01);
-  EXPECT_EQ(check_report_data(rd, odd, std::nullopt, filled(0x03)).error().code,
-            "report_data.bad_address");
+  EXPECT_EQ(check_report_data(rd, odd, std::nullopt, filled(0x03)).error().code, "report_data.bad_address");
   EXPECT_FALSE(check_report_data(ByteView(rd).first(63), addr, std::nullopt, filled(0x03)).ok());
 }
 

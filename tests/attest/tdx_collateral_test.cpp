@@ -64,7 +64,8 @@ TEST(TdxCollateral, RawPcsDirectoryEqualsDerivedBundle) {
 
 TEST(TdxCollateral, BundleRoundTrip) {
   VEIL_REQUIRE_SHARED();
-  auto c = collateral_from_dcap_qvl_json(veil::test::read_shared_text("testdata/dcap-qvl/tdx_quote_collateral.json"));
+  auto c = collateral_from_dcap_qvl_json(
+      veil::test::read_shared_text("testdata/dcap-qvl/tdx_quote_collateral.json"));
   ASSERT_TRUE(c.ok());
   auto again = collateral_from_dcap_qvl_json(collateral_to_dcap_qvl_json(*c));
   ASSERT_TRUE(again.ok());
@@ -90,7 +91,8 @@ TEST(TdxCollateral, EveryTcbInfoSampleParses) {
   for (const char* f : {"trustee/enclaveIdentity.json", "go-tdx-guest/sample_qeIdentity_response",
                         "tinfoil-verifier/qe_identity.json"}) {
     SCOPED_TRACE(f);
-    auto text = extract_signed_object(veil::test::read_shared_text(std::string("testdata/") + f), "enclaveIdentity");
+    auto text =
+        extract_signed_object(veil::test::read_shared_text(std::string("testdata/") + f), "enclaveIdentity");
     ASSERT_TRUE(text.ok());
     auto qe = dcap::parse_qe_identity(*text);
     ASSERT_TRUE(qe.ok()) << qe.error().to_string();

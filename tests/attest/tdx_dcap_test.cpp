@@ -75,7 +75,8 @@ DcapReport run(const std::string& quote_rel, const Collateral& c, int64_t now) {
 
 std::string dump(const DcapReport& r) {
   std::string s;
-  for (const auto& c : r.verdict.checks) s += std::string(to_string(c.status)) + " " + c.name + ": " + c.detail + "\n";
+  for (const auto& c : r.verdict.checks)
+    s += std::string(to_string(c.status)) + " " + c.name + ": " + c.detail + "\n";
   return s;
 }
 
@@ -106,8 +107,8 @@ constexpr const char* kNoMatch = "No matching TCB level found";
 
 TEST(TdxDcap, DcapQvlSamples) {
   VEIL_REQUIRE_SHARED();
-  expect_status(run("dcap-qvl/tdx_quote", collateral("dcap-qvl/tdx_quote_collateral.json"), 1751624191), "UpToDate",
-                {});
+  expect_status(run("dcap-qvl/tdx_quote", collateral("dcap-qvl/tdx_quote_collateral.json"), 1751624191),
+                "UpToDate", {});
   expect_status(run("dcap-qvl/sgx_quote", collateral("dcap-qvl/sgx_quote_collateral.json"), 1751624924),
                 "ConfigurationAndSWHardeningNeeded", {"INTEL-SA-00289", "INTEL-SA-00615"});
   expect_failure(run("dcap-qvl/tdx_quote_outdated", collateral("dcap-qvl/tdx_quote_outdated_collateral.json"),
@@ -153,8 +154,8 @@ TEST(TdxDcap, V5Samples) {
 
 TEST(TdxDcap, TrusteeAndGoTdxGuest) {
   VEIL_REQUIRE_SHARED();
-  expect_status(run("trustee/tdx_quote_6.dat", collateral("derived/collateral/tdx_00a06d080000_tinfoil_2026-01.json"),
-                    1769530199),
+  expect_status(run("trustee/tdx_quote_6.dat",
+                    collateral("derived/collateral/tdx_00a06d080000_tinfoil_2026-01.json"), 1769530199),
                 "OutOfDate", {});
   auto c2023 = collateral("derived/collateral/tdx_50806f000000_gotdxguest_2023-06.json");
   auto c2025 = collateral("derived/collateral/tdx_50806f000000_teekit_neargastest_2025-09.json");
@@ -162,13 +163,16 @@ TEST(TdxDcap, TrusteeAndGoTdxGuest) {
   expect_status(run("trustee/tdx_quote_4.dat", c2023, 1687939438), "UpToDate", {});
   expect_status(run("trustee/tdx_quote_4.dat", c2025, 1759279596), "OutOfDate",
                 {"INTEL-SA-00837", "INTEL-SA-00960", "INTEL-SA-00982", "INTEL-SA-00986"});
-  expect_failure(run("go-tdx-guest/tdx_prod_quote_SPR_E4.dat", c2023, 1687939438), "dcap.tcb_level", kNoMatch);
-  expect_failure(run("go-tdx-guest/tdx_prod_quote_SPR_E4.dat", c2025, 1759279596), "dcap.tcb_level", kNoMatch);
+  expect_failure(run("go-tdx-guest/tdx_prod_quote_SPR_E4.dat", c2023, 1687939438), "dcap.tcb_level",
+                 kNoMatch);
+  expect_failure(run("go-tdx-guest/tdx_prod_quote_SPR_E4.dat", c2025, 1759279596), "dcap.tcb_level",
+                 kNoMatch);
 }
 
 TEST(TdxDcap, Platform00806f050000IntelRule) {
   VEIL_REQUIRE_SHARED();
-  auto c = rebuild("teekit/sampleTcbInfos/tcbInfo-tdx-00806f050000.json", "dcap-qvl/near-gas-test/quote_collateral.json");
+  auto c = rebuild("teekit/sampleTcbInfos/tcbInfo-tdx-00806f050000.json",
+                   "dcap-qvl/near-gas-test/quote_collateral.json");
   const int64_t now = 1759278864;
   // Intel QVL: TEE_TCB_SVN[1] > 0 → compare from byte 2; module SVN judged by
   // tdxModuleIdentities (dcap-qvl says OutOfDate / no match here).

@@ -54,16 +54,16 @@ TEST(TdxPolicy, CleanQuoteExitsZero) {
 
 TEST(TdxPolicy, DebugTdIsAViolationNotAFailure) {
   VEIL_REQUIRE_SHARED();
-  auto o = run("trustee/tdx_quote_4.dat", bundle("derived/collateral/tdx_50806f000000_gotdxguest_2023-06.json"),
-               1687939438);
+  auto o = run("trustee/tdx_quote_4.dat",
+               bundle("derived/collateral/tdx_50806f000000_gotdxguest_2023-06.json"), 1687939438);
   EXPECT_TRUE(o.verdict.verified);
   EXPECT_EQ(*o.verdict.tcb_status, "UpToDate");
   EXPECT_TRUE(has_violation(o.verdict, "Debug mode is enabled"));
   EXPECT_EQ(o.verdict.exit_code(), 2);
   Policy lax;
   lax.allow_debug = true;
-  auto o2 = run("trustee/tdx_quote_4.dat", bundle("derived/collateral/tdx_50806f000000_gotdxguest_2023-06.json"),
-                1687939438, lax);
+  auto o2 = run("trustee/tdx_quote_4.dat",
+                bundle("derived/collateral/tdx_50806f000000_gotdxguest_2023-06.json"), 1687939438, lax);
   EXPECT_EQ(o2.verdict.exit_code(), 0);
 }
 
@@ -88,7 +88,8 @@ TEST(TdxPolicy, SeptVeDisableAndReservedBits) {
   auto base = collateral_from_dcap_qvl_json(
       veil::test::read_shared_text("testdata/dcap-qvl/near-gas-test/quote_collateral.json"));
   ASSERT_TRUE(base.ok());
-  std::string body = veil::test::read_shared_text("testdata/teekit/sampleTcbInfos/tcbInfo-tdx-00806f050000.json");
+  std::string body =
+      veil::test::read_shared_text("testdata/teekit/sampleTcbInfos/tcbInfo-tdx-00806f050000.json");
   auto text = extract_signed_object(body, "tcbInfo");
   ASSERT_TRUE(text.ok());
   base->tcb_info = *text;
@@ -127,7 +128,8 @@ TEST(TdxPolicy, MeasurementsAndCollateralAge) {
   EXPECT_TRUE(has_violation(bad.verdict, "RTMR3 is not the expected value"));
   Policy allow;
   allow.allowed_mrtds = {Bytes48{}};
-  EXPECT_TRUE(has_violation(run("dcap-qvl/tdx_quote", c, 1751624191, allow).verdict, "not in the allow-list"));
+  EXPECT_TRUE(
+      has_violation(run("dcap-qvl/tdx_quote", c, 1751624191, allow).verdict, "not in the allow-list"));
   Policy age;
   age.max_collateral_age = 24 * 3600;  // the TCB info was issued 2025-06-19
   EXPECT_TRUE(has_violation(run("dcap-qvl/tdx_quote", c, 1751624191, age).verdict, "collateral is older"));

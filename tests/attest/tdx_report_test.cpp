@@ -24,7 +24,8 @@ const Check* find(const Verdict& v, const std::string& name) {
 
 std::string dump(const Verdict& v) {
   std::string s;
-  for (const auto& c : v.checks) s += std::string(to_string(c.status)) + " " + c.name + ": " + c.detail + "\n";
+  for (const auto& c : v.checks)
+    s += std::string(to_string(c.status)) + " " + c.name + ": " + c.detail + "\n";
   return s;
 }
 
@@ -92,8 +93,9 @@ TEST(TdxReport, SimulatedNodeVerifiesOnlyWhenAllowed) {
   EXPECT_TRUE(v.verified) << dump(v);
   EXPECT_TRUE(v.simulated);
   EXPECT_EQ(v.exit_code(), v.policy_violations.empty() ? 0 : 2) << dump(v);
-  for (const char* c : {"report.simulated", "report.nonce", "report.report_data", "report.tls", "report.signing_key",
-                        "report.event_log", "dcap.quote_signature", "dcap.tcb_level", "report.model_hash"}) {
+  for (const char* c :
+       {"report.simulated", "report.nonce", "report.report_data", "report.tls", "report.signing_key",
+        "report.event_log", "dcap.quote_signature", "dcap.tcb_level", "report.model_hash"}) {
     EXPECT_EQ(status_of(v, c), CheckStatus::pass) << c << "\n" << dump(v);
   }
   EXPECT_NE(find(v, "report.model_hash")->detail.find(hex_encode(n.model_hash)), std::string::npos);
@@ -112,7 +114,8 @@ TEST(TdxReport, SimulatedNodeVerifiesOnlyWhenAllowed) {
   Verdict other_model = verify_node_report(r, pol);
   EXPECT_TRUE(other_model.verified);
   bool flagged = false;
-  for (const auto& p : other_model.policy_violations) flagged = flagged || p.find("model hash") != std::string::npos;
+  for (const auto& p : other_model.policy_violations)
+    flagged = flagged || p.find("model hash") != std::string::npos;
   EXPECT_TRUE(flagged);
 }
 
@@ -207,7 +210,8 @@ TEST(TdxReport, GatewayReport) {
 
 TEST(TdxReport, RealDstackQuoteAndEventLog) {
   VEIL_REQUIRE_SHARED();
-  auto sample = json::parse(veil::test::read_shared_text("testdata/nearai-vllm-proxy/SAMPLE_DSTACK_QUOTE.json"));
+  auto sample =
+      json::parse(veil::test::read_shared_text("testdata/nearai-vllm-proxy/SAMPLE_DSTACK_QUOTE.json"));
   json::object r;
   r["signing_address"] = "0x" + std::string(40, '1');
   r["signing_algo"] = "ecdsa";

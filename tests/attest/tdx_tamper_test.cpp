@@ -22,7 +22,8 @@ struct Fixture {
 Fixture load() {
   Fixture f;
   f.raw = veil::test::read_shared("testdata/dcap-qvl/tdx_quote");
-  auto c = collateral_from_dcap_qvl_json(veil::test::read_shared_text("testdata/dcap-qvl/tdx_quote_collateral.json"));
+  auto c = collateral_from_dcap_qvl_json(
+      veil::test::read_shared_text("testdata/dcap-qvl/tdx_quote_collateral.json"));
   EXPECT_TRUE(c.ok());
   if (c.ok()) f.col = *c;
   return f;
@@ -40,7 +41,8 @@ dcap::DcapReport verify(const Bytes& raw, const Collateral* col, int64_t now = k
 
 std::string dump(const Verdict& v) {
   std::string s;
-  for (const auto& c : v.checks) s += std::string(to_string(c.status)) + " " + c.name + ": " + c.detail + "\n";
+  for (const auto& c : v.checks)
+    s += std::string(to_string(c.status)) + " " + c.name + ": " + c.detail + "\n";
   return s;
 }
 
@@ -232,7 +234,8 @@ TEST(TdxTamper, CollateralWindowAndValidity) {
   EXPECT_FALSE(r.verdict.verified);
   bool expired = false;
   for (const auto& c : r.verdict.checks)
-    if (c.name == "dcap.tcb_info_window" && c.detail.find("TCBInfo expired") != std::string::npos) expired = true;
+    if (c.name == "dcap.tcb_info_window" && c.detail.find("TCBInfo expired") != std::string::npos)
+      expired = true;
   EXPECT_TRUE(expired) << dump(r.verdict);
   // Before the collateral was issued.
   expect_fail(verify(f.raw, &f.col, 1750000000), "dcap.tcb_info_window", "not yet valid");
@@ -292,7 +295,9 @@ namespace {
 // PCK chain is given beside it, as Intel's QVL API takes it.
 TEST(TdxSynthetic, IntelQvlSampleVerifiesOnlyUnderItsOwnRoot) {
   VEIL_REQUIRE_SHARED();
-  auto rd = [](const std::string& f) { return veil::test::read_shared_text("testdata/teekit/sampleQuotes/tdx/" + f); };
+  auto rd = [](const std::string& f) {
+    return veil::test::read_shared_text("testdata/teekit/sampleQuotes/tdx/" + f);
+  };
   auto q = parse_quote(veil::test::read_shared("testdata/teekit/sampleQuotes/tdx/quote.dat"));
   ASSERT_TRUE(q.ok());
   Collateral c;

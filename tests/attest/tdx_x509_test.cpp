@@ -29,7 +29,8 @@ X509Ptr make_cert(const char* cn, long serial, EVP_PKEY* key, X509* issuer, EVP_
   X509_set_pubkey(c, key);
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, issuer ? issuer : c, c, nullptr, nullptr, 0);
-  X509_EXTENSION* bc = X509V3_EXT_conf_nid(nullptr, &ctx, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE");
+  X509_EXTENSION* bc =
+      X509V3_EXT_conf_nid(nullptr, &ctx, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE");
   X509_add_ext(c, bc, -1);
   X509_EXTENSION_free(bc);
   if (ca) {
@@ -41,7 +42,8 @@ X509Ptr make_cert(const char* cn, long serial, EVP_PKEY* key, X509* issuer, EVP_
   return X509Ptr(c);
 }
 
-X509CrlPtr make_crl(X509* issuer, EVP_PKEY* key, std::vector<long> revoked, int64_t this_update, int64_t next_update) {
+X509CrlPtr make_crl(X509* issuer, EVP_PKEY* key, std::vector<long> revoked, int64_t this_update,
+                    int64_t next_update) {
   X509_CRL* crl = X509_CRL_new();
   X509_CRL_set_version(crl, 1);
   X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer));
@@ -67,9 +69,12 @@ X509CrlPtr make_crl(X509* issuer, EVP_PKEY* key, std::vector<long> revoked, int6
 
 struct Pki {
   EvpPkeyPtr root_key = new_key(), ca_key = new_key(), leaf_key = new_key();
-  X509Ptr root = make_cert("Test Root", 1, root_key.get(), nullptr, root_key.get(), true, kT0 - 86400, kT0 + 10 * 86400);
-  X509Ptr ca = make_cert("Test CA", 2, ca_key.get(), root.get(), root_key.get(), true, kT0 - 86400, kT0 + 10 * 86400);
-  X509Ptr leaf = make_cert("Test Leaf", 3, leaf_key.get(), ca.get(), ca_key.get(), false, kT0 - 86400, kT0 + 86400);
+  X509Ptr root =
+      make_cert("Test Root", 1, root_key.get(), nullptr, root_key.get(), true, kT0 - 86400, kT0 + 10 * 86400);
+  X509Ptr ca =
+      make_cert("Test CA", 2, ca_key.get(), root.get(), root_key.get(), true, kT0 - 86400, kT0 + 10 * 86400);
+  X509Ptr leaf =
+      make_cert("Test Leaf", 3, leaf_key.get(), ca.get(), ca_key.get(), false, kT0 - 86400, kT0 + 86400);
 
   Status verify(X509_CRL* root_crl, X509_CRL* ca_crl, int64_t now) {
     std::vector<X509_CRL*> crls;
@@ -93,13 +98,15 @@ TEST(TdxX509, RevokedLeafAndRevokedCa) {
   auto cc = make_crl(p.ca.get(), p.ca_key.get(), {3}, kT0 - 3600, kT0 + 3600);
   auto st = p.verify(rc.get(), cc.get(), kT0);
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.error().message.find("certificate revoked at depth 0"), std::string::npos) << st.error().message;
+  EXPECT_NE(st.error().message.find("certificate revoked at depth 0"), std::string::npos)
+      << st.error().message;
 
   auto rc2 = make_crl(p.root.get(), p.root_key.get(), {2}, kT0 - 3600, kT0 + 3600);
   auto cc2 = make_crl(p.ca.get(), p.ca_key.get(), {}, kT0 - 3600, kT0 + 3600);
   auto st2 = p.verify(rc2.get(), cc2.get(), kT0);
   ASSERT_FALSE(st2.ok());
-  EXPECT_NE(st2.error().message.find("certificate revoked at depth 1"), std::string::npos) << st2.error().message;
+  EXPECT_NE(st2.error().message.find("certificate revoked at depth 1"), std::string::npos)
+      << st2.error().message;
 }
 
 TEST(TdxX509, CrlDatesAndIssuer) {
@@ -124,7 +131,8 @@ TEST(TdxX509, CrlDatesAndIssuer) {
   // Missing CA CRL while CRL checking is on.
   auto st4 = p.verify(rc.get(), nullptr, kT0);
   ASSERT_FALSE(st4.ok());
-  EXPECT_NE(st4.error().message.find("unable to get certificate CRL"), std::string::npos) << st4.error().message;
+  EXPECT_NE(st4.error().message.find("unable to get certificate CRL"), std::string::npos)
+      << st4.error().message;
 }
 
 TEST(TdxX509, ValidityAtNow) {

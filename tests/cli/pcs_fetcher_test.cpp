@@ -22,7 +22,9 @@ struct FakePcs {
   std::string base;
 };
 
-std::string td(const std::string& rel) { return veil::test::read_shared_text("testdata/tinfoil-verifier/" + rel); }
+std::string td(const std::string& rel) {
+  return veil::test::read_shared_text("testdata/tinfoil-verifier/" + rel);
+}
 // A header value as PCS sends it (the recorded files end with a newline).
 std::string header_value(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
@@ -31,9 +33,11 @@ std::string header_value(std::string s) {
 
 std::unique_ptr<FakePcs> start_fake_pcs() {
   auto pcs = std::make_unique<FakePcs>();
-  const std::string tcb90 = td("tcb_info_90c06f000000.json"), tcb90_chain = header_value(td("tcb_info_90c06f000000_chain.txt"));
+  const std::string tcb90 = td("tcb_info_90c06f000000.json"),
+                    tcb90_chain = header_value(td("tcb_info_90c06f000000_chain.txt"));
   const std::string qe = td("qe_identity.json"), qe_chain = header_value(td("qe_identity_chain.txt"));
-  const std::string crl = td("pck_crl_platform.crl"), crl_chain = header_value(td("pck_crl_platform_chain.txt"));
+  const std::string crl = td("pck_crl_platform.crl"),
+                    crl_chain = header_value(td("pck_crl_platform_chain.txt"));
   const std::string root_crl_hex = hex_encode(as_bytes(td("root_ca.crl")));  // PCCS answers hex
   FakePcs* p = pcs.get();
   net::HttpServerOptions o;

@@ -26,16 +26,17 @@ std::string td(const std::string& rel) { return veil::test::shared_path("testdat
 
 TEST(VerifyCommand, QuoteExitCodes) {
   VEIL_REQUIRE_SHARED();
-  EXPECT_EQ(run({"quote", "--quote", td("dcap-qvl/tdx_quote"), "--collateral", td("dcap-qvl/tdx_quote_collateral.json"),
-                 "--now", "1751624191", "--json"}),
+  EXPECT_EQ(run({"quote", "--quote", td("dcap-qvl/tdx_quote"), "--collateral",
+                 td("dcap-qvl/tdx_quote_collateral.json"), "--now", "1751624191", "--json"}),
             0);
   // A DEBUG TD: Intel says UpToDate, the strict policy objects.
   EXPECT_EQ(run({"quote", "--quote", td("trustee/tdx_quote_4.dat"), "--collateral",
                  td("derived/collateral/tdx_50806f000000_gotdxguest_2023-06.json"), "--now", "1687939438"}),
             2);
   // OutOfDate: 2 by default, 0 once the status is allowed.
-  const std::vector<std::string> q6 = {"quote", "--quote", td("trustee/tdx_quote_6.dat"), "--collateral",
-                                       td("tinfoil-verifier"), "--now", "1769530199"};
+  const std::vector<std::string> q6 = {
+      "quote", "--quote",   td("trustee/tdx_quote_6.dat"), "--collateral", td("tinfoil-verifier"),
+      "--now", "1769530199"};
   EXPECT_EQ(run(q6), 2);
   auto widened = q6;
   widened.push_back("--allow-status");
@@ -45,8 +46,8 @@ TEST(VerifyCommand, QuoteExitCodes) {
   EXPECT_EQ(run({"quote", "--quote", td("dcap-qvl/tdx_quote_outdated"), "--collateral",
                  td("dcap-qvl/tdx_quote_outdated_collateral.json"), "--now", "1772707803"}),
             1);
-  EXPECT_EQ(run({"quote", "--quote", td("dcap-qvl/tdx_quote"), "--collateral", td("dcap-qvl/tdx_quote_collateral.json"),
-                 "--now", "1760000000"}),
+  EXPECT_EQ(run({"quote", "--quote", td("dcap-qvl/tdx_quote"), "--collateral",
+                 td("dcap-qvl/tdx_quote_collateral.json"), "--now", "1760000000"}),
             1);
   EXPECT_EQ(run({"quote", "--quote", td("dcap-qvl/tdx_quote"), "--now", "1751624191"}), 1);
   // A JSON file holding the quote (hex) is accepted.

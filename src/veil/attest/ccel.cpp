@@ -62,13 +62,15 @@ Result<std::vector<CcelEvent>> parse_ccel(ByteView data) {
     e.mr_index = load_le32(rest.data());
     e.event_type = load_le32(rest.data() + 4);
     const uint32_t count = load_le32(rest.data() + 8);
-    if (count == 0 || count > n_algs) return make_error("ccel.bad_event", "bad digest count at offset " + std::to_string(pos));
+    if (count == 0 || count > n_algs)
+      return make_error("ccel.bad_event", "bad digest count at offset " + std::to_string(pos));
     size_t off = 12;
     for (uint32_t i = 0; i < count; ++i) {
       if (rest.size() < off + 2) return make_error("ccel.truncated", "digest cut short");
       const uint16_t alg = load_le16(rest.data() + off);
       auto it = digest_size.find(alg);
-      if (it == digest_size.end()) return make_error("ccel.bad_event", "digest algorithm not in the Spec ID event");
+      if (it == digest_size.end())
+        return make_error("ccel.bad_event", "digest algorithm not in the Spec ID event");
       off += 2;
       if (rest.size() < off + it->second) return make_error("ccel.truncated", "digest cut short");
       if (alg == kTpmAlgSha384) {
@@ -111,7 +113,8 @@ Result<CcelTable> parse_ccel_table(ByteView t) {
   if (t.size() < 56 || std::memcmp(t.data(), "CCEL", 4) != 0) {
     return make_error("ccel.bad_table", "not a 56-byte ACPI CCEL table");
   }
-  if (load_le32(t.data() + 4) > t.size()) return make_error("ccel.bad_table", "table length exceeds the data");
+  if (load_le32(t.data() + 4) > t.size())
+    return make_error("ccel.bad_table", "table length exceeds the data");
   CcelTable out;
   out.cc_type = t[36];
   out.cc_subtype = t[37];

@@ -1,7 +1,6 @@
 #include "veil/attest/collateral.h"
 
 #include <boost/json.hpp>
-
 #include <filesystem>
 
 #include "veil/attest/dcap/tcb_info.h"
@@ -179,8 +178,8 @@ Result<std::string> extract_signed_object(std::string_view doc, std::string_view
       case ':': {
         if (depth != 1 || last_string != key) break;
         size_t start = i + 1;
-        while (start < doc.size() && (doc[start] == ' ' || doc[start] == '\t' || doc[start] == '\r' ||
-                                      doc[start] == '\n'))
+        while (start < doc.size() &&
+               (doc[start] == ' ' || doc[start] == '\t' || doc[start] == '\r' || doc[start] == '\n'))
           ++start;
         if (start >= doc.size() || doc[start] != '{') return fail("value is not an object");
         int d = 0;
@@ -195,8 +194,10 @@ Result<std::string> extract_signed_object(std::string_view doc, std::string_view
             }
             continue;
           }
-          if (cj == '"') s = true;
-          else if (cj == '{' || cj == '[') ++d;
+          if (cj == '"')
+            s = true;
+          else if (cj == '{' || cj == '[')
+            ++d;
           else if (cj == '}' || cj == ']') {
             if (--d == 0) return std::string(doc.substr(start, j + 1 - start));
           }

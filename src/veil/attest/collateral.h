@@ -27,14 +27,14 @@
 namespace veil::attest {
 
 struct Collateral {
-  std::string pck_crl_issuer_chain;  // PEM
-  Bytes root_ca_crl;                 // DER (or PEM)
-  Bytes pck_crl;                     // DER (or PEM)
-  std::string tcb_info_issuer_chain; // PEM
-  std::string tcb_info;              // exact signed JSON text of tcbInfo
-  Bytes tcb_info_signature;          // r ‖ s, 64 bytes
+  std::string pck_crl_issuer_chain;   // PEM
+  Bytes root_ca_crl;                  // DER (or PEM)
+  Bytes pck_crl;                      // DER (or PEM)
+  std::string tcb_info_issuer_chain;  // PEM
+  std::string tcb_info;               // exact signed JSON text of tcbInfo
+  Bytes tcb_info_signature;           // r ‖ s, 64 bytes
   std::string qe_identity_issuer_chain;
-  std::string qe_identity;           // exact signed JSON text of enclaveIdentity
+  std::string qe_identity;  // exact signed JSON text of enclaveIdentity
   Bytes qe_identity_signature;
 };
 
@@ -53,9 +53,9 @@ Result<std::string> url_decode(std::string_view s);
 // Raw PCS responses already read: bodies and header values (header values
 // may be URL-encoded or plain PEM).
 struct PcsResponses {
-  std::string tcb_info_body;        // {"tcbInfo":{...},"signature":"hex"}
+  std::string tcb_info_body;  // {"tcbInfo":{...},"signature":"hex"}
   std::string tcb_info_issuer_chain;
-  std::string qe_identity_body;     // {"enclaveIdentity":{...},"signature":"hex"}
+  std::string qe_identity_body;  // {"enclaveIdentity":{...},"signature":"hex"}
   std::string qe_identity_issuer_chain;
   Bytes pck_crl;
   std::string pck_crl_issuer_chain;

@@ -89,7 +89,8 @@ Result<CertData> read_cert_data(Reader& r) {
   CertData cd;
   VEIL_ASSIGN_OR_RETURN(cd.type, r.u16("certification data type"));
   VEIL_ASSIGN_OR_RETURN(uint32_t size, r.u32("certification data size"));
-  if (!r.has(size)) return make_error("quote.bad_length", "certification data size exceeds the signature data");
+  if (!r.has(size))
+    return make_error("quote.bad_length", "certification data size exceeds the signature data");
   VEIL_ASSIGN_OR_RETURN(cd.data, r.take(size, "certification data"));
   return cd;
 }
@@ -130,7 +131,8 @@ Result<Quote> parse_quote(ByteView raw) {
 
   const uint16_t version = q.header.version;
   if (version != 3 && version != 4 && version != 5) {
-    return make_error("quote.unsupported_version", "quote version " + std::to_string(version) + " (supported: 3, 4, 5)");
+    return make_error("quote.unsupported_version",
+                      "quote version " + std::to_string(version) + " (supported: 3, 4, 5)");
   }
   if (q.header.tee_type != kTeeTypeSgx && q.header.tee_type != kTeeTypeTdx) {
     return make_error("quote.unsupported_body", "unknown TEE type " + std::to_string(q.header.tee_type));
@@ -145,14 +147,24 @@ Result<Quote> parse_quote(ByteView raw) {
     VEIL_ASSIGN_OR_RETURN(uint16_t body_type, r.u16("body type"));
     VEIL_ASSIGN_OR_RETURN(uint32_t declared, r.u32("body size"));
     switch (body_type) {
-      case 1: q.body_type = QuoteBodyType::sgx_enclave; body_size = kEnclaveReportSize; break;
-      case 2: q.body_type = QuoteBodyType::td10; body_size = kTd10ReportSize; break;
-      case 3: q.body_type = QuoteBodyType::td15; body_size = kTd15ReportSize; break;
+      case 1:
+        q.body_type = QuoteBodyType::sgx_enclave;
+        body_size = kEnclaveReportSize;
+        break;
+      case 2:
+        q.body_type = QuoteBodyType::td10;
+        body_size = kTd10ReportSize;
+        break;
+      case 3:
+        q.body_type = QuoteBodyType::td15;
+        body_size = kTd15ReportSize;
+        break;
       default:
         return make_error("quote.unsupported_body", "quote v5 body type " + std::to_string(body_type));
     }
     if (declared != body_size) {
-      return make_error("quote.bad_length", "quote v5 body size " + std::to_string(declared) + " does not match its type");
+      return make_error("quote.bad_length",
+                        "quote v5 body size " + std::to_string(declared) + " does not match its type");
     }
     if ((q.body_type == QuoteBodyType::sgx_enclave) != (q.header.tee_type == kTeeTypeSgx)) {
       return make_error("quote.unsupported_body", "quote v5 body type does not match the TEE type");
@@ -174,7 +186,8 @@ Result<Quote> parse_quote(ByteView raw) {
 
   VEIL_ASSIGN_OR_RETURN(uint32_t sig_len, r.u32("signature data length"));
   if (!r.has(sig_len)) {
-    return make_error("quote.truncated", "signature data length " + std::to_string(sig_len) + " exceeds the input");
+    return make_error("quote.truncated",
+                      "signature data length " + std::to_string(sig_len) + " exceeds the input");
   }
   VEIL_ASSIGN_OR_RETURN(auto sig_data, r.take(sig_len, "signature data"));
   q.quote_size = r.pos();
@@ -213,8 +226,8 @@ Result<Quote> parse_quote(ByteView raw) {
 
 Result<Bytes> decode_quote_input(ByteView input) {
   // Raw binary: a supported version followed by attestation key type 2 or 3.
-  if (input.size() >= 4 && input[1] == 0 && (input[0] == 3 || input[0] == 4 || input[0] == 5) && input[3] == 0 &&
-      (input[2] == 2 || input[2] == 3)) {
+  if (input.size() >= 4 && input[1] == 0 && (input[0] == 3 || input[0] == 4 || input[0] == 5) &&
+      input[3] == 0 && (input[2] == 2 || input[2] == 3)) {
     return Bytes(input.begin(), input.end());
   }
   std::string text;
@@ -237,9 +250,15 @@ Result<Bytes> decode_quote_input(ByteView input) {
 std::string describe(const Quote& q) {
   std::string s = "v" + std::to_string(q.header.version);
   switch (q.body_type) {
-    case QuoteBodyType::sgx_enclave: s += " SGX"; break;
-    case QuoteBodyType::td10: s += " TDX TD1.0"; break;
-    case QuoteBodyType::td15: s += " TDX TD1.5"; break;
+    case QuoteBodyType::sgx_enclave:
+      s += " SGX";
+      break;
+    case QuoteBodyType::td10:
+      s += " TDX TD1.0";
+      break;
+    case QuoteBodyType::td15:
+      s += " TDX TD1.5";
+      break;
   }
   return s;
 }

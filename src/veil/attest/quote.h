@@ -38,50 +38,50 @@ using Bytes64 = std::array<uint8_t, 64>;
 
 // Quote header, 48 bytes.
 struct QuoteHeader {
-  uint16_t version = 0;              // offset 0
-  uint16_t attestation_key_type = 0; // offset 2
-  uint32_t tee_type = 0;             // offset 4: 0 SGX, 0x81 TDX
-  uint16_t qe_svn = 0;               // offset 8 (v3; reserved in v4/v5)
-  uint16_t pce_svn = 0;              // offset 10 (v3; reserved in v4/v5)
-  Bytes16 qe_vendor_id{};            // offset 12
+  uint16_t version = 0;                 // offset 0
+  uint16_t attestation_key_type = 0;    // offset 2
+  uint32_t tee_type = 0;                // offset 4: 0 SGX, 0x81 TDX
+  uint16_t qe_svn = 0;                  // offset 8 (v3; reserved in v4/v5)
+  uint16_t pce_svn = 0;                 // offset 10 (v3; reserved in v4/v5)
+  Bytes16 qe_vendor_id{};               // offset 12
   std::array<uint8_t, 20> user_data{};  // offset 28
 };
 
 // SGX enclave report body, 384 bytes (also the QE report).
 struct EnclaveReport {
-  Bytes16 cpu_svn{};         // 0
-  uint32_t misc_select = 0;  // 16 (LE)
-  Bytes16 isv_ext_prod_id{}; // 32
-  Bytes16 attributes{};      // 48
-  Bytes32 mr_enclave{};      // 64
-  Bytes32 mr_signer{};       // 128
-  Bytes64 config_id{};       // 192
-  uint16_t isv_prod_id = 0;  // 256
-  uint16_t isv_svn = 0;      // 258
-  uint16_t config_svn = 0;   // 260
-  Bytes16 isv_family_id{};   // 304
-  Bytes64 report_data{};     // 320
+  Bytes16 cpu_svn{};          // 0
+  uint32_t misc_select = 0;   // 16 (LE)
+  Bytes16 isv_ext_prod_id{};  // 32
+  Bytes16 attributes{};       // 48
+  Bytes32 mr_enclave{};       // 64
+  Bytes32 mr_signer{};        // 128
+  Bytes64 config_id{};        // 192
+  uint16_t isv_prod_id = 0;   // 256
+  uint16_t isv_svn = 0;       // 258
+  uint16_t config_svn = 0;    // 260
+  Bytes16 isv_family_id{};    // 304
+  Bytes64 report_data{};      // 320
 };
 inline constexpr size_t kEnclaveReportSize = 384;
 
 // TD report body: TD 1.0 is 584 bytes; TD 1.5 appends TEE_TCB_SVN2 and
 // MRSERVICETD (648 bytes).
 struct TdReport {
-  Bytes16 tee_tcb_svn{};     // 0
-  Bytes48 mr_seam{};         // 16
-  Bytes48 mr_signer_seam{};  // 64
+  Bytes16 tee_tcb_svn{};                     // 0
+  Bytes48 mr_seam{};                         // 16
+  Bytes48 mr_signer_seam{};                  // 64
   std::array<uint8_t, 8> seam_attributes{};  // 112
   std::array<uint8_t, 8> td_attributes{};    // 120 (LE bit field)
   std::array<uint8_t, 8> xfam{};             // 128
-  Bytes48 mr_td{};           // 136
-  Bytes48 mr_config_id{};    // 184
-  Bytes48 mr_owner{};        // 232
-  Bytes48 mr_owner_config{}; // 280
-  std::array<Bytes48, 4> rtmr{};  // 328
-  Bytes64 report_data{};     // 520
+  Bytes48 mr_td{};                           // 136
+  Bytes48 mr_config_id{};                    // 184
+  Bytes48 mr_owner{};                        // 232
+  Bytes48 mr_owner_config{};                 // 280
+  std::array<Bytes48, 4> rtmr{};             // 328
+  Bytes64 report_data{};                     // 520
   bool is_td15 = false;
-  Bytes16 tee_tcb_svn2{};    // 584 (TD 1.5)
-  Bytes48 mr_service_td{};   // 600 (TD 1.5)
+  Bytes16 tee_tcb_svn2{};   // 584 (TD 1.5)
+  Bytes48 mr_service_td{};  // 600 (TD 1.5)
 
   uint64_t td_attributes_le() const;
 };
@@ -110,8 +110,8 @@ struct Quote {
   uint16_t cert_data_type = 0;  // innermost certification data type
   Bytes cert_data;              // type 5: PEM PCK chain (leaf first)
 
-  size_t quote_size = 0;       // bytes consumed by the quote itself
-  size_t trailing_bytes = 0;   // ignored bytes after it
+  size_t quote_size = 0;      // bytes consumed by the quote itself
+  size_t trailing_bytes = 0;  // ignored bytes after it
 
   bool is_tdx() const { return header.tee_type == kTeeTypeTdx; }
   // REPORTDATA of the TD or enclave report.

@@ -20,7 +20,8 @@ QuoteCheck check_quote(ByteView input, const QuoteCheckOptions& options) {
   out.quote = std::move(*q);
   const Quote& quote = *out.quote;
   std::string detail = describe(quote) + ", " + std::to_string(quote.quote_size) + " bytes";
-  if (quote.trailing_bytes) detail += " (+" + std::to_string(quote.trailing_bytes) + " ignored trailing bytes)";
+  if (quote.trailing_bytes)
+    detail += " (+" + std::to_string(quote.trailing_bytes) + " ignored trailing bytes)";
   if (quote.is_tdx()) detail += "; MRTD " + hex_encode(quote.td_report.mr_td);
   v.pass("quote.parse", detail);
 

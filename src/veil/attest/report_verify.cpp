@@ -2,9 +2,8 @@
 
 #include <openssl/x509.h>
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 
 #include "veil/attest/dcap/x509.h"
 #include "veil/attest/event_log.h"
@@ -62,7 +61,8 @@ void merge_prefixed(Verdict& to, const Verdict& from, const std::string& prefix)
 const EventLogEntry* find_runtime_event(const std::vector<EventLogEntry>& log, std::string_view name) {
   const EventLogEntry* found = nullptr;
   for (const auto& e : log)
-    if (e.imr == 3 && e.event_type == kRuntimeEventType && e.event == name) found = &e;  // the last one counts
+    if (e.imr == 3 && e.event_type == kRuntimeEventType && e.event == name)
+      found = &e;  // the last one counts
   return found;
 }
 
@@ -113,8 +113,9 @@ Verdict verify_report_object(const json::object& o, const ReportVerifyOptions& o
         qo.collateral = &*sim_collateral;
         qo.trusted_root = std::string(*root);
         v.simulated = true;
-        v.pass(name("report.simulated"), "simulated, not a hardware TEE: verified against the report's own "
-                                         "simulation root (--allow-simulated)");
+        v.pass(name("report.simulated"),
+               "simulated, not a hardware TEE: verified against the report's own "
+               "simulation root (--allow-simulated)");
       }
     }
   } else {
@@ -153,8 +154,9 @@ Verdict verify_report_object(const json::object& o, const ReportVerifyOptions& o
   } else if (!std::equal(nonce->begin(), nonce->end(), td.report_data.begin() + 32)) {
     v.fail(name("report.nonce"), "REPORTDATA[32..64] is not request_nonce");
   } else {
-    v.pass(name("report.nonce"), opt.expected_nonce ? "REPORTDATA[32..64] = the nonce sent"
-                                                    : "REPORTDATA[32..64] = request_nonce (no nonce was expected)");
+    v.pass(name("report.nonce"), opt.expected_nonce
+                                     ? "REPORTDATA[32..64] = the nonce sent"
+                                     : "REPORTDATA[32..64] = request_nonce (no nonce was expected)");
   }
   std::optional<Bytes> address;
   {
@@ -188,15 +190,16 @@ Verdict verify_report_object(const json::object& o, const ReportVerifyOptions& o
         }
       }
       if (spki.empty() || crypto::sha256(spki) != *tls_fp) {
-        v.fail(name("report.tls_certificate"), "tls_certificate's SPKI does not hash to tls_cert_fingerprint");
+        v.fail(name("report.tls_certificate"),
+               "tls_certificate's SPKI does not hash to tls_cert_fingerprint");
       } else {
         v.pass(name("report.tls_certificate"), "tls_certificate's SPKI hashes to the bound fingerprint");
       }
     }
   }
   if (!address) {
-    v.fail(name("report.report_data"), "signing_address is not a " + std::string(algo == "ecdsa" ? "20" : "32") +
-                                           "-byte hex value");
+    v.fail(name("report.report_data"),
+           "signing_address is not a " + std::string(algo == "ecdsa" ? "20" : "32") + "-byte hex value");
   } else if (nonce) {
     auto r = check_report_data(td.report_data, *address, tls_fp, *nonce);
     if (!r.ok()) {
@@ -257,10 +260,12 @@ Verdict verify_report_object(const json::object& o, const ReportVerifyOptions& o
       if (!bad.empty()) {
         v.fail(name("report.event_log"), "runtime event '" + bad + "': digest is not SHA384 of its payload");
       } else if (mismatch >= 0) {
-        v.fail(name("report.event_log"), "replay does not reproduce RTMR" + std::to_string(mismatch) + " of the quote");
+        v.fail(name("report.event_log"),
+               "replay does not reproduce RTMR" + std::to_string(mismatch) + " of the quote");
       } else {
         log_ok = true;
-        v.pass(name("report.event_log"), std::to_string(log.size()) + " events replay to RTMR0..3 of the quote");
+        v.pass(name("report.event_log"),
+               std::to_string(log.size()) + " events replay to RTMR0..3 of the quote");
       }
     }
   } else {
@@ -290,19 +295,23 @@ Verdict verify_report_object(const json::object& o, const ReportVerifyOptions& o
   std::optional<std::array<uint8_t, 32>> compose_hash;
   if (const json::string* compose = tcb ? str_field(*tcb, "app_compose") : nullptr) {
     compose_hash = crypto::sha256(as_bytes(std::string_view(*compose)));
-    const bool config_ok = td.mr_config_id[0] == 0x01 &&
-                           std::equal(compose_hash->begin(), compose_hash->end(), td.mr_config_id.begin() + 1);
+    const bool config_ok =
+        td.mr_config_id[0] == 0x01 &&
+        std::equal(compose_hash->begin(), compose_hash->end(), td.mr_config_id.begin() + 1);
     const EventLogEntry* ev = log_ok ? find_runtime_event(log, "compose-hash") : nullptr;
-    const bool event_ok = !ev || (ev->event_payload.size() == 32 &&
-                                  std::equal(ev->event_payload.begin(), ev->event_payload.end(), compose_hash->begin()));
+    const bool event_ok =
+        !ev || (ev->event_payload.size() == 32 &&
+                std::equal(ev->event_payload.begin(), ev->event_payload.end(), compose_hash->begin()));
     const json::string* info_hash = info ? str_field(*info, "compose_hash") : nullptr;
     const bool info_ok = !info_hash || lower(std::string(*info_hash)) == hex_encode(*compose_hash);
     if (!config_ok) {
       v.fail(name("report.compose"), "MRCONFIGID is not 0x01 ‖ SHA-256(app_compose)");
     } else if (!event_ok || !info_ok) {
-      v.fail(name("report.compose"), "compose-hash event or info.compose_hash differs from SHA-256(app_compose)");
+      v.fail(name("report.compose"),
+             "compose-hash event or info.compose_hash differs from SHA-256(app_compose)");
     } else {
-      v.pass(name("report.compose"), "MRCONFIGID = 0x01 ‖ SHA-256(app_compose) = " + hex_encode(*compose_hash));
+      v.pass(name("report.compose"),
+             "MRCONFIGID = 0x01 ‖ SHA-256(app_compose) = " + hex_encode(*compose_hash));
     }
   } else {
     v.skip(name("report.compose"), "no info.tcb_info.app_compose");
@@ -322,8 +331,8 @@ Verdict verify_report_object(const json::object& o, const ReportVerifyOptions& o
       v.pass(name("report.model_hash"), "measured weights: " + hex_encode(*model_hash));
     }
   } else {
-    v.skip(name("report.model_hash"), log_ok ? "no model-hash event: the weights are not measured"
-                                             : "event log not verified");
+    v.skip(name("report.model_hash"),
+           log_ok ? "no model-hash event: the weights are not measured" : "event log not verified");
   }
   if (opt.policy.expected_model_hash && model_hash != opt.policy.expected_model_hash) {
     v.policy_violation(prefix + "model hash is not the expected one");
@@ -363,8 +372,8 @@ Verdict verify_node_report(const json::object& report, const ReportVerifyOptions
         v.fail("all_attestations[" + std::to_string(i) + "].report.format", "not an object");
         continue;
       }
-      Verdict iv = verify_report_object(arr[i].as_object(), inner, "all_attestations[" + std::to_string(i) + "].",
-                                        false);
+      Verdict iv = verify_report_object(arr[i].as_object(), inner,
+                                        "all_attestations[" + std::to_string(i) + "].", false);
       for (auto& c : iv.checks) v.checks.push_back(c);
       for (auto& p : iv.policy_violations) v.policy_violations.push_back(p);
       if (iv.any_failed()) {

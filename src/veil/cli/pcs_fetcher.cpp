@@ -55,12 +55,15 @@ class PcsFetcher : public attest::CollateralSource {
     }
   }
 
-  Result<attest::Collateral> get(const std::array<uint8_t, 6>& fmspc, attest::PckCaType ca, bool is_tdx) override {
-    const std::string key = std::string(is_tdx ? "tdx" : "sgx") + "_" + hex_encode(fmspc) + "_" + to_string(ca);
+  Result<attest::Collateral> get(const std::array<uint8_t, 6>& fmspc, attest::PckCaType ca,
+                                 bool is_tdx) override {
+    const std::string key =
+        std::string(is_tdx ? "tdx" : "sgx") + "_" + hex_encode(fmspc) + "_" + to_string(ca);
     const int64_t now = opt_.clock();
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (auto it = cache_.find(key); it != cache_.end() && now < it->second.next_update) return it->second.collateral;
+      if (auto it = cache_.find(key); it != cache_.end() && now < it->second.next_update)
+        return it->second.collateral;
     }
     if (auto disk = load_disk(key, now)) {
       remember(key, *disk);
@@ -82,7 +85,8 @@ class PcsFetcher : public attest::CollateralSource {
     auto r = http_.request("GET", url);
     if (!r.ok()) return make_error("pcs.http", r.error().to_string());
     if (r->status != 200) {
-      return make_error("pcs.http", "HTTP " + std::to_string(r->status) + " for " + url.substr(opt_.base_url.size()));
+      return make_error("pcs.http",
+                        "HTTP " + std::to_string(r->status) + " for " + url.substr(opt_.base_url.size()));
     }
     return r;
   }
@@ -98,14 +102,16 @@ class PcsFetcher : public attest::CollateralSource {
     const std::string tee = is_tdx ? "/tdx" : "/sgx";
     const std::string base = opt_.base_url;
     attest::PcsResponses r;
-    VEIL_ASSIGN_OR_RETURN(auto tcb, get_url(base + tee + "/certification/v4/tcbinfo?fmspc=" + hex_encode(fmspc)));
+    VEIL_ASSIGN_OR_RETURN(auto tcb,
+                          get_url(base + tee + "/certification/v4/tcbinfo?fmspc=" + hex_encode(fmspc)));
     r.tcb_info_body = tcb.body;
-    VEIL_ASSIGN_OR_RETURN(r.tcb_info_issuer_chain, header(tcb, {"tcb-info-issuer-chain", "sgx-tcb-info-issuer-chain"}));
+    VEIL_ASSIGN_OR_RETURN(r.tcb_info_issuer_chain,
+                          header(tcb, {"tcb-info-issuer-chain", "sgx-tcb-info-issuer-chain"}));
     VEIL_ASSIGN_OR_RETURN(auto qe, get_url(base + tee + "/certification/v4/qe/identity"));
     r.qe_identity_body = qe.body;
     VEIL_ASSIGN_OR_RETURN(r.qe_identity_issuer_chain, header(qe, {"sgx-enclave-identity-issuer-chain"}));
-    VEIL_ASSIGN_OR_RETURN(auto crl, get_url(base + "/sgx/certification/v4/pckcrl?ca=" + to_string(ca) +
-                                            "&encoding=der"));
+    VEIL_ASSIGN_OR_RETURN(
+        auto crl, get_url(base + "/sgx/certification/v4/pckcrl?ca=" + to_string(ca) + "&encoding=der"));
     r.pck_crl = decode_crl_body(crl.body);
     VEIL_ASSIGN_OR_RETURN(r.pck_crl_issuer_chain, header(crl, {"sgx-pck-crl-issuer-chain"}));
     VEIL_ASSIGN_OR_RETURN(auto root, get_url(opt_.root_ca_crl_url));
@@ -119,7 +125,8 @@ class PcsFetcher : public attest::CollateralSource {
   static Bytes decode_crl_body(const std::string& body) {
     std::string trimmed = body;
     while (!trimmed.empty() && std::isspace(uint8_t(trimmed.back()))) trimmed.pop_back();
-    if (!trimmed.empty() && std::all_of(trimmed.begin(), trimmed.end(), [](char ch) { return std::isxdigit(uint8_t(ch)); })) {
+    if (!trimmed.empty() &&
+        std::all_of(trimmed.begin(), trimmed.end(), [](char ch) { return std::isxdigit(uint8_t(ch)); })) {
       if (auto b = hex_decode(trimmed); b.ok()) return *b;
     }
     return to_bytes(body);

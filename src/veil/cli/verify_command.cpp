@@ -1,12 +1,11 @@
 // `veil verify quote|report|gpu|node`: verification from the command line.
 // Exit status (Verdict::exit_code): 0 verified and within policy, 2 verified
 // with policy violations, 1 not verified; 3 usage or input errors.
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 #include <cstdio>
 #include <cstring>
 #include <string>
-
-#include <CLI/CLI.hpp>
-#include <boost/json.hpp>
 
 #include "veil/attest/collateral.h"
 #include "veil/attest/policy.h"
@@ -51,14 +50,17 @@ std::string quote_text_from_file(const std::string& content) {
     if (auto* q = o.if_contains(k); q && q->is_string()) return std::string(q->as_string());
   }
   if (auto* t = o.if_contains("tdx"); t && t->is_object()) {
-    if (auto* q = t->as_object().if_contains("quote"); q && q->is_string()) return std::string(q->as_string());
+    if (auto* q = t->as_object().if_contains("quote"); q && q->is_string())
+      return std::string(q->as_string());
   }
   return content;
 }
 
 // --collateral FILE|DIR, or --pcs URL (fetched, cached until nextUpdate).
-std::unique_ptr<attest::CollateralSource> collateral_source(const std::string& file, const std::string& pcs_url,
-                                                            const std::string& cache_dir, net::HttpClient& http) {
+std::unique_ptr<attest::CollateralSource> collateral_source(const std::string& file,
+                                                            const std::string& pcs_url,
+                                                            const std::string& cache_dir,
+                                                            net::HttpClient& http) {
   if (!file.empty()) return attest::make_file_collateral_source(file);
   if (!pcs_url.empty()) {
     PcsFetcherOptions o;
@@ -75,11 +77,13 @@ int verify_quote_main(int argc, char** argv) {
   std::string quote_file, collateral_file, pcs_url, cache_dir, allow_status;
   int64_t now = 0;
   bool json = false;
-  app.add_option("--quote", quote_file, "quote file: raw, hex or base64 (or JSON with a \"quote\" field)")->required();
+  app.add_option("--quote", quote_file, "quote file: raw, hex or base64 (or JSON with a \"quote\" field)")
+      ->required();
   app.add_option("--collateral", collateral_file,
                  "collateral: a dcap-qvl JSON bundle or a directory of raw Intel PCS responses");
-  app.add_option("--pcs", pcs_url, "fetch collateral from this PCCS / Intel PCS base URL "
-                                   "(e.g. https://api.trustedservices.intel.com)");
+  app.add_option("--pcs", pcs_url,
+                 "fetch collateral from this PCCS / Intel PCS base URL "
+                 "(e.g. https://api.trustedservices.intel.com)");
   app.add_option("--cache", cache_dir, "cache directory for fetched collateral (kept until nextUpdate)");
   app.add_option("--now", now, "verification time, Unix seconds (default: the clock)");
   app.add_option("--allow-status", allow_status, "accepted TCB statuses, comma separated (default UpToDate)");
@@ -124,7 +128,8 @@ int verify_report_main(int argc, char** argv) {
   src->add_option("--file", file, "report JSON file");
   src->require_option(1);
   app.add_option("--nonce", nonce_hex, "expected nonce (64 hex chars); with --url it is sent as ?nonce=");
-  app.add_option("--collateral", collateral_file, "collateral (dcap-qvl JSON bundle or PCS response directory)");
+  app.add_option("--collateral", collateral_file,
+                 "collateral (dcap-qvl JSON bundle or PCS response directory)");
   app.add_option("--pcs", pcs_url, "fetch collateral from this PCCS / Intel PCS base URL");
   app.add_option("--cache", cache_dir, "cache directory for fetched collateral");
   app.add_option("--now", now, "verification time, Unix seconds (default: the clock)");
@@ -200,7 +205,8 @@ int verify_report_main(int argc, char** argv) {
 void usage() {
   std::fprintf(stderr,
                "usage: veil verify <quote|report|gpu|node> [options]\n"
-               "  quote   --quote FILE [--collateral FILE|DIR | --pcs URL] [--now UNIX] [--allow-status S,...] [--json]\n"
+               "  quote   --quote FILE [--collateral FILE|DIR | --pcs URL] [--now UNIX] [--allow-status "
+               "S,...] [--json]\n"
                "  report  (--url URL | --file FILE) [--nonce HEX] [--collateral FILE] [--now UNIX]\n"
                "          [--allow-simulated] [--json]\n"
                "  gpu     --payload FILE [--nonce HEX] [--now UNIX] [--rim FILE]... [--json]\n"

@@ -1,7 +1,6 @@
 #include "veil/attest/dcap/tcb_info.h"
 
 #include <boost/json.hpp>
-
 #include <ctime>
 
 #include "veil/base/encoding.h"
@@ -43,7 +42,8 @@ class Fields {
   Result<int64_t> integer(const char* k, int64_t lo, int64_t hi) const {
     auto* v = o_.if_contains(k);
     if (!v || !(v->is_int64() || v->is_uint64())) return err(k, "missing or not an integer");
-    int64_t x = v->is_int64() ? v->as_int64() : int64_t(std::min<uint64_t>(v->as_uint64(), uint64_t(INT64_MAX)));
+    int64_t x =
+        v->is_int64() ? v->as_int64() : int64_t(std::min<uint64_t>(v->as_uint64(), uint64_t(INT64_MAX)));
     if (x < lo || x > hi) return err(k, "out of range");
     return x;
   }
@@ -167,8 +167,9 @@ Result<int64_t> parse_iso8601_utc(std::string_view s) {
   tm.tm_hour = digits(11, 2);
   tm.tm_min = digits(14, 2);
   tm.tm_sec = digits(17, 2);
-  if (tm.tm_year < 0 || tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour < 0 ||
-      tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60) {
+  if (tm.tm_year < 0 || tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+      tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 || tm.tm_sec < 0 ||
+      tm.tm_sec > 60) {
     return make_error("time.bad_format", "date or time field out of range");
   }
   return int64_t(timegm(&tm));
@@ -271,7 +272,8 @@ Result<QeIdentity> parse_qe_identity(std::string_view text) {
   VEIL_ASSIGN_OR_RETURN(q.id, f.str("id"));
   VEIL_ASSIGN_OR_RETURN(int64_t version, f.integer("version", 1, 100));
   q.version = int(version);
-  if (q.version != 2) return make_error(kCode, "QE identity version " + std::to_string(q.version) + " (supported: 2)");
+  if (q.version != 2)
+    return make_error(kCode, "QE identity version " + std::to_string(q.version) + " (supported: 2)");
   VEIL_ASSIGN_OR_RETURN(q.issue_date, f.time("issueDate"));
   VEIL_ASSIGN_OR_RETURN(q.next_update, f.time("nextUpdate"));
   VEIL_ASSIGN_OR_RETURN(int64_t eval, f.integer("tcbEvaluationDataNumber", 0, INT32_MAX));

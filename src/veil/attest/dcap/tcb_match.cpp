@@ -27,7 +27,8 @@ bool tdx_higher_or_equal(const Bytes16& tee_tcb_svn, const TcbLevel& level) {
 
 bool configuration_needed(TcbStatus s) {
   return s == TcbStatus::ConfigurationNeeded || s == TcbStatus::OutOfDateConfigurationNeeded ||
-         s == TcbStatus::ConfigurationAndSWHardeningNeeded || s == TcbStatus::TDRelaunchAdvisedConfigurationNeeded;
+         s == TcbStatus::ConfigurationAndSWHardeningNeeded ||
+         s == TcbStatus::TDRelaunchAdvisedConfigurationNeeded;
 }
 
 // A module or QE at OutOfDate lowers an up-to-date platform level; Revoked wins.
@@ -47,7 +48,8 @@ const TdxModuleIdentity* find_module(const TcbInfo& info, uint8_t major) {
   std::snprintf(id, sizeof(id), "TDX_%02X", major);
   for (const auto& m : info.tdx_module_identities) {
     std::string upper = m.id;
-    std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return char(std::toupper(c)); });
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char c) { return char(std::toupper(c)); });
     if (upper == id) return &m;
   }
   return nullptr;
@@ -98,8 +100,9 @@ Result<TcbMatch> match_tcb_level(const TcbInfo& info, const PckExtension& pck, c
     if (svn[1] > 0) {
       const TdxModuleIdentity* mod = find_module(info, svn[1]);
       if (!mod) {
-        return make_error("tcb.module_mismatch",
-                          "no tdxModuleIdentities entry for TDX module major version " + std::to_string(svn[1]));
+        return make_error(
+            "tcb.module_mismatch",
+            "no tdxModuleIdentities entry for TDX module major version " + std::to_string(svn[1]));
       }
       const ModuleTcbLevel* ml = nullptr;
       for (const auto& l : mod->tcb_levels) {
@@ -109,8 +112,8 @@ Result<TcbMatch> match_tcb_level(const TcbInfo& info, const PckExtension& pck, c
         }
       }
       if (!ml) {
-        return make_error("tcb.not_supported", "No matching TCB level found for TDX module " + mod->id + " SVN " +
-                                                   std::to_string(svn[0]));
+        return make_error("tcb.not_supported", "No matching TCB level found for TDX module " + mod->id +
+                                                   " SVN " + std::to_string(svn[0]));
       }
       module_status = ml->status;
       add_unique(m.advisory_ids, ml->advisory_ids);

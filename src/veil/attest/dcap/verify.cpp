@@ -61,7 +61,8 @@ Result<SigningChain> verify_signing_chain(std::string_view pem, X509* root, X509
 // issueDate <= now <= nextUpdate.
 std::optional<std::string> window_problem(const char* what, int64_t issue, int64_t next, int64_t now) {
   if (now > next) return std::string(what) + " expired (nextUpdate " + iso(next) + ", now " + iso(now) + ")";
-  if (now < issue) return std::string(what) + " not yet valid (issueDate " + iso(issue) + ", now " + iso(now) + ")";
+  if (now < issue)
+    return std::string(what) + " not yet valid (issueDate " + iso(issue) + ", now " + iso(now) + ")";
   return std::nullopt;
 }
 
@@ -78,8 +79,10 @@ Result<PckInfo> pck_info(const Quote& q) {
   PckInfo info;
   info.fmspc = ext.fmspc;
   char issuer_cn[256] = {0};
-  X509_NAME_get_text_by_NID(X509_get_issuer_name(chain.front().get()), NID_commonName, issuer_cn, sizeof(issuer_cn));
-  info.ca = std::string(issuer_cn).find("Processor") != std::string::npos ? PckCaType::processor : PckCaType::platform;
+  X509_NAME_get_text_by_NID(X509_get_issuer_name(chain.front().get()), NID_commonName, issuer_cn,
+                            sizeof(issuer_cn));
+  info.ca = std::string(issuer_cn).find("Processor") != std::string::npos ? PckCaType::processor
+                                                                          : PckCaType::platform;
   return info;
 }
 
@@ -118,9 +121,11 @@ DcapReport verify_quote(const Quote& q, const VerifyOptions& opt) {
   const bool intel_root = opt.trusted_root.empty();
 
   // PCK chain from the quote.
-  auto pck_chain_r = parse_pem_chain(chain_given ? std::string_view(opt.pck_chain_pem) : as_chars(q.cert_data));
+  auto pck_chain_r =
+      parse_pem_chain(chain_given ? std::string_view(opt.pck_chain_pem) : as_chars(q.cert_data));
   if (!pck_chain_r.ok() || pck_chain_r->size() < 2) {
-    v.fail("dcap.pck_chain", pck_chain_r.ok() ? "PCK chain has fewer than 2 certificates" : pck_chain_r.error().message);
+    v.fail("dcap.pck_chain",
+           pck_chain_r.ok() ? "PCK chain has fewer than 2 certificates" : pck_chain_r.error().message);
     return rep;
   }
   std::vector<X509Ptr> pck_chain = std::move(*pck_chain_r);
@@ -153,7 +158,8 @@ DcapReport verify_quote(const Quote& q, const VerifyOptions& opt) {
       v.fail("dcap.pck_crl", "PCK CRL was not issued by the PCK certificate's issuer (" + issuer + ")");
       pck_crl.reset();
     }
-    if (root_crl && X509_NAME_cmp(X509_CRL_get_issuer(root_crl.get()), X509_get_subject_name(root.get())) != 0) {
+    if (root_crl &&
+        X509_NAME_cmp(X509_CRL_get_issuer(root_crl.get()), X509_get_subject_name(root.get())) != 0) {
       v.fail("dcap.root_ca_crl", "root CA CRL was not issued by the trusted root");
       root_crl.reset();
     }
@@ -231,7 +237,8 @@ DcapReport verify_quote(const Quote& q, const VerifyOptions& opt) {
     if (!chain.ok()) {
       v.fail("dcap.tcb_info_chain", chain.error().message);
     } else {
-      v.pass("dcap.tcb_info_chain", subject_cn(chain->leaf()) + " → root, valid at " + iso(opt.now) + ", not revoked");
+      v.pass("dcap.tcb_info_chain",
+             subject_cn(chain->leaf()) + " → root, valid at " + iso(opt.now) + ", not revoked");
       auto key = p256_public_key(chain->leaf());
       if (!key.ok() || !verify_p256_sha256(*key, as_bytes(col->tcb_info), col->tcb_info_signature)) {
         v.fail("dcap.tcb_info_signature", "TCB info signature does not verify over the signed text");
@@ -254,8 +261,8 @@ DcapReport verify_quote(const Quote& q, const VerifyOptions& opt) {
     if (auto p = window_problem("TCBInfo", tcb_info->issue_date, tcb_info->next_update, opt.now)) {
       v.fail("dcap.tcb_info_window", *p);
     } else {
-      v.pass("dcap.tcb_info_window", "issued " + iso(tcb_info->issue_date) + ", next update " +
-                                         iso(tcb_info->next_update));
+      v.pass("dcap.tcb_info_window",
+             "issued " + iso(tcb_info->issue_date) + ", next update " + iso(tcb_info->next_update));
     }
     const bool want_tdx = q.is_tdx();
     if ((tcb_info->id == "TDX") != want_tdx || (want_tdx && tcb_info->version < 3)) {
@@ -308,22 +315,23 @@ DcapReport verify_quote(const Quote& q, const VerifyOptions& opt) {
   }
   std::optional<QeTcbLevel> qe_level;
   if (qe_id) {
-    rep.collateral_issue_date = std::min(rep.collateral_issue_date.value_or(qe_id->issue_date), qe_id->issue_date);
+    rep.collateral_issue_date =
+        std::min(rep.collateral_issue_date.value_or(qe_id->issue_date), qe_id->issue_date);
     rep.collateral_next_update =
         std::min(rep.collateral_next_update.value_or(qe_id->next_update), qe_id->next_update);
     if (auto p = window_problem("QE identity", qe_id->issue_date, qe_id->next_update, opt.now)) {
       v.fail("dcap.qe_identity_window", *p);
     } else {
-      v.pass("dcap.qe_identity_window", "issued " + iso(qe_id->issue_date) + ", next update " +
-                                            iso(qe_id->next_update));
+      v.pass("dcap.qe_identity_window",
+             "issued " + iso(qe_id->issue_date) + ", next update " + iso(qe_id->next_update));
     }
     const EnclaveReport& qe = q.qe_report;
     std::array<uint8_t, 16> masked{};
     for (size_t i = 0; i < 16; ++i) masked[i] = qe.attributes[i] & qe_id->attributes_mask[i];
     const char* expected_id = q.is_tdx() ? "TD_QE" : "QE";
     if (qe_id->id != expected_id) {
-      v.fail("dcap.qe_identity", "QE identity '" + qe_id->id + "' is not for a " + (q.is_tdx() ? "TDX" : "SGX") +
-                                     " quote");
+      v.fail("dcap.qe_identity",
+             "QE identity '" + qe_id->id + "' is not for a " + (q.is_tdx() ? "TDX" : "SGX") + " quote");
     } else if ((qe.misc_select & qe_id->miscselect_mask) != qe_id->miscselect) {
       v.fail("dcap.qe_identity", "QE MISCSELECT does not match the QE identity");
     } else if (masked != qe_id->attributes) {
@@ -340,10 +348,11 @@ DcapReport verify_quote(const Quote& q, const VerifyOptions& opt) {
         }
       }
       if (!qe_level) {
-        v.fail("dcap.qe_identity", "No matching QE TCB level found (QE ISVSVN " + std::to_string(qe.isv_svn) + ")");
+        v.fail("dcap.qe_identity",
+               "No matching QE TCB level found (QE ISVSVN " + std::to_string(qe.isv_svn) + ")");
       } else {
-        v.pass("dcap.qe_identity", std::string("QE ") + qe_id->id + " ISVSVN " + std::to_string(qe.isv_svn) + ": " +
-                                       to_string(qe_level->status));
+        v.pass("dcap.qe_identity", std::string("QE ") + qe_id->id + " ISVSVN " + std::to_string(qe.isv_svn) +
+                                       ": " + to_string(qe_level->status));
       }
     }
   }

@@ -23,7 +23,9 @@ void EvpPkeyFree::operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
 
 namespace {
 
-struct BioFree { void operator()(BIO* p) const { BIO_free(p); } };
+struct BioFree {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 
 // Parsed certificates and CRLs by SHA-256 of their encoding. OpenSSL 3
@@ -105,7 +107,8 @@ Result<std::vector<X509Ptr>> parse_pem_chain(std::string_view pem) {
       BioPtr bio(BIO_new_mem_buf(block.data(), int(block.size())));
       if (!bio) return make_error("x509.bad_pem", "out of memory");
       cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-      if (!cert) return make_error("x509.bad_pem", "certificate " + std::to_string(out.size()) + " does not parse");
+      if (!cert)
+        return make_error("x509.bad_pem", "certificate " + std::to_string(out.size()) + " does not parse");
       cert_cache().put(key, cert);
     }
     out.emplace_back(cert);
@@ -119,7 +122,8 @@ void put_leaf_first(std::vector<X509Ptr>& chain) {
   for (size_t i = 0; i < chain.size(); ++i) {
     bool issues_another = false;
     for (size_t j = 0; j < chain.size() && !issues_another; ++j) {
-      if (i != j && X509_NAME_cmp(X509_get_subject_name(chain[i].get()), X509_get_issuer_name(chain[j].get())) == 0) {
+      if (i != j &&
+          X509_NAME_cmp(X509_get_subject_name(chain[i].get()), X509_get_issuer_name(chain[j].get())) == 0) {
         issues_another = true;
       }
     }
@@ -182,7 +186,8 @@ std::string subject_cn(X509* cert) {
 Status verify_chain(X509* leaf, const std::vector<X509*>& intermediates, X509* root,
                     const std::vector<X509_CRL*>& crls, int64_t now) {
   std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), X509_STORE_free);
-  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(), X509_STORE_CTX_free);
+  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(),
+                                                                      X509_STORE_CTX_free);
   struct StackFree {
     void operator()(STACK_OF(X509) * s) const { sk_X509_free(s); }
     void operator()(STACK_OF(X509_CRL) * s) const { sk_X509_CRL_free(s); }
@@ -190,7 +195,8 @@ Status verify_chain(X509* leaf, const std::vector<X509*>& intermediates, X509* r
   std::unique_ptr<STACK_OF(X509), StackFree> untrusted(sk_X509_new_null());
   std::unique_ptr<STACK_OF(X509_CRL), StackFree> crl_stack(sk_X509_CRL_new_null());
   if (!store || !ctx || !untrusted || !crl_stack) return make_error("x509.chain", "out of memory");
-  if (X509_STORE_add_cert(store.get(), root) != 1) return make_error("x509.chain", "cannot add the trusted root");
+  if (X509_STORE_add_cert(store.get(), root) != 1)
+    return make_error("x509.chain", "cannot add the trusted root");
   for (X509* c : intermediates) sk_X509_push(untrusted.get(), c);
   for (X509_CRL* c : crls) sk_X509_CRL_push(crl_stack.get(), c);
   if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) != 1) {
@@ -237,8 +243,8 @@ Result<EvpPkeyPtr> p256_key_from_raw(ByteView xy) {
       OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)),
       OSSL_PARAM_construct_end(),
   };
-  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr),
-                                                                  EVP_PKEY_CTX_free);
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr), EVP_PKEY_CTX_free);
   EVP_PKEY* key = nullptr;
   if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params) != 1 || !key) {
@@ -246,8 +252,8 @@ Result<EvpPkeyPtr> p256_key_from_raw(ByteView xy) {
   }
   EvpPkeyPtr out(key);
   // fromdata does not check that the point lies on the curve.
-  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> check(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr),
-                                                                    EVP_PKEY_CTX_free);
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> check(
+      EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr), EVP_PKEY_CTX_free);
   // P-256 has cofactor 1: a point on the curve is in the prime-order group,
   // so the quick (on-curve) check is the complete one.
   if (!check || EVP_PKEY_public_check_quick(check.get()) != 1) {
@@ -276,7 +282,8 @@ bool verify_p256_sha256(EVP_PKEY* key, ByteView message, ByteView raw_rs) {
   // Fetched once: implicit fetches by name cost more than the hash itself.
   static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!md || !sha256 || EVP_DigestVerifyInit_ex(md.get(), nullptr, "SHA2-256", nullptr, nullptr, key, nullptr) != 1) {
+  if (!md || !sha256 ||
+      EVP_DigestVerifyInit_ex(md.get(), nullptr, "SHA2-256", nullptr, nullptr, key, nullptr) != 1) {
     return false;
   }
   return EVP_DigestVerify(md.get(), der, size_t(der_len), message.data(), message.size()) == 1;

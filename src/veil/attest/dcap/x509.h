@@ -16,9 +16,15 @@
 
 namespace veil::attest::dcap {
 
-struct X509Free { void operator()(X509* p) const; };
-struct X509CrlFree { void operator()(X509_CRL* p) const; };
-struct EvpPkeyFree { void operator()(EVP_PKEY* p) const; };
+struct X509Free {
+  void operator()(X509* p) const;
+};
+struct X509CrlFree {
+  void operator()(X509_CRL* p) const;
+};
+struct EvpPkeyFree {
+  void operator()(EVP_PKEY* p) const;
+};
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using X509CrlPtr = std::unique_ptr<X509_CRL, X509CrlFree>;
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyFree>;
