@@ -223,6 +223,20 @@ TEST(TdxTamper, TcbInfoAndQeIdentity) {
   }
 }
 
+// A PCK chain also reaches the Intel root; its key must not sign TCB info.
+TEST(TdxTamper, OnlyTheTcbSigningCertificateSignsCollateral) {
+  VEIL_REQUIRE_SHARED();
+  auto f = load();
+  auto q = parse_quote(f.raw);
+  ASSERT_TRUE(q.ok());
+  Collateral c = f.col;
+  c.tcb_info_issuer_chain = std::string(q->cert_data.begin(), q->cert_data.end());
+  expect_fail(verify(f.raw, &c), "dcap.tcb_info_chain", "not the Intel SGX TCB Signing certificate");
+  Collateral c2 = f.col;
+  c2.qe_identity_issuer_chain = c2.pck_crl_issuer_chain;  // Platform CA → root
+  expect_fail(verify(f.raw, &c2), "dcap.qe_identity_chain", "not the Intel SGX TCB Signing certificate");
+}
+
 TEST(TdxTamper, CollateralWindowAndValidity) {
   VEIL_REQUIRE_SHARED();
   auto f = load();

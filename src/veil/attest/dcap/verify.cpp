@@ -54,6 +54,15 @@ Result<SigningChain> verify_signing_chain(std::string_view pem, X509* root, X509
   for (size_t i = 1; i < chain.certs.size(); ++i) rest.push_back(chain.certs[i].get());
   std::vector<X509_CRL*> crls;
   if (root_crl) crls.push_back(root_crl);
+  // Only the TCB Signing certificate, issued by the root itself, may sign
+  // TCB info and QE identities: a PCK chain also reaches the root, and a
+  // platform's PCK key must never be able to vouch for its own TCB.
+  if (subject_cn(chain.leaf()) != "Intel SGX TCB Signing" ||
+      X509_NAME_cmp(X509_get_issuer_name(chain.leaf()), X509_get_subject_name(root)) != 0) {
+    return make_error("x509.chain",
+                      "the signer is not the Intel SGX TCB Signing certificate issued by the root (" +
+                          subject_cn(chain.leaf()) + ")");
+  }
   VEIL_TRY(verify_chain(chain.leaf(), rest, root, crls, now));
   return chain;
 }
@@ -139,10 +148,13 @@ DcapReport verify_quote(const Quote& q, const VerifyOptions& opt) {
   char issuer_cn[256] = {0};
   X509_NAME_get_text_by_NID(X509_get_issuer_name(pck), NID_commonName, issuer_cn, sizeof(issuer_cn));
   const std::string issuer(issuer_cn);
-  if (issuer.find("Processor") != std::string::npos) {
+  if (issuer == "Intel SGX PCK Processor CA") {
     rep.pck_ca = PckCaType::processor;
-  } else if (issuer.find("Platform") != std::string::npos) {
+  } else if (issuer == "Intel SGX PCK Platform CA") {
     rep.pck_ca = PckCaType::platform;
+  } else {
+    v.fail("dcap.pck_chain", "the PCK certificate's issuer is not an Intel SGX PCK CA ('" + issuer + "')");
+    return rep;
   }
 
   // CRLs (collateral).
