@@ -170,7 +170,8 @@ Forward::Forward(const Model& model, KvCache& cache, ThreadPool& pool, int max_b
   up_.resize(B * hp.n_ff);
   rope_cos_.resize(B * hp.n_rot / 2);
   rope_sin_.resize(B * hp.n_rot / 2);
-  scores_.resize(size_t(pool.size()) * size_t(cache.n_ctx()));
+  // Per part: n_ctx scores plus room for their F16 copy.
+  scores_.resize(size_t(pool.size()) * size_t(cache.n_ctx()) * 2);
   q16_.resize(size_t(pool.size()) * 2 * hp.head_dim);
   size_t act = 0;
   for (ActType t : {ActType::f32, ActType::f16, ActType::bf16, ActType::q8_0, ActType::q8_k}) {
@@ -262,7 +263,7 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
   pool_.run([&](int w, int nw) {
     int64_t b, e;
     split_range(work, w, nw, 1, &b, &e);
-    float* sc = scores_.data() + size_t(w) * size_t(cache_.n_ctx());
+    float* sc = scores_.data() + size_t(w) * size_t(cache_.n_ctx()) * 2;
     uint16_t* q16 = q16_.data() + size_t(w) * 2 * size_t(hd);
     for (int64_t item = b; item < e; ++item) {
       int t = int(item / n_head), h = int(item % n_head), kvh = h / group;
@@ -300,7 +301,7 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
         continue;
       }
       if (f16) {
-        for (int i = 0; i < hd; ++i) q16[i] = f32_to_f16(q[i]);
+        kt_.to_f16_row(q, q16, hd);
         const auto* K = static_cast<const uint16_t*>(cache_.k()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
         for (int p = 0; p < n_pos; ++p) {
           sc[p] = kt_.dot_f16(q16, K + size_t(p) * kvd, hd) * scale;
@@ -319,14 +320,17 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
         sum += double(sc[p]);
       }
       float inv = float(1.0 / sum);
-      std::memset(out, 0, sizeof(float) * size_t(hd));
+      for (int p = 0; p < n_pos; ++p) sc[p] *= inv;
       if (f16) {
         // Probabilities are rounded to F16 for the product with the F16 V cache, as llama.cpp does.
+        uint16_t* p16 = reinterpret_cast<uint16_t*>(sc + cache_.n_ctx());
+        kt_.to_f16_row(sc, p16, n_pos);
+        for (int p = 0; p < n_pos; ++p) sc[p] = f16_to_f32(p16[p]);
         const auto* V = static_cast<const uint16_t*>(cache_.v()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
-        for (int p = 0; p < n_pos; ++p) kt_.axpy_f16(out, round_f16(sc[p] * inv), V + size_t(p) * kvd, hd);
+        kt_.attn_values_f16(out, sc, V, kvd, n_pos, hd);
       } else {
         const auto* V = static_cast<const float*>(cache_.v()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
-        for (int p = 0; p < n_pos; ++p) kt_.axpy_f32(out, sc[p] * inv, V + size_t(p) * kvd, hd);
+        kt_.attn_values_f32(out, sc, V, kvd, n_pos, hd);
       }
     }
   });
