@@ -14,6 +14,7 @@
 #include "veil/node/node_options.h"
 #include "veil/node/openai_error.h"
 #include "veil/node/signature_cache.h"
+#include "veil/node/signing_queue.h"
 
 namespace veil::node {
 
@@ -28,6 +29,9 @@ struct ApiState {
   std::unique_ptr<AttestationService> attestation;
   SignatureCache signatures;
   Metrics metrics;
+  // Declared last: destroyed first, signing what is queued while keys and
+  // cache still exist.
+  SigningQueue signer;
 
   explicit ApiState(SignatureCache::Options sig) : signatures(sig) {}
 };

@@ -159,8 +159,10 @@ int handle_inference(ApiState& st, Endpoint endpoint, const net::HttpRequest& re
     const std::string response_hash = crypto::sha256_hex(std::string_view(text));
     st.signatures.add_pending(id, model);
     w.send(200, "application/json", std::move(text));
-    // Signed after the last byte went out: off the client's latency path.
-    st.signatures.complete(id, model, st.keys->sign_both(signed_text(model, request_hash, response_hash)));
+    // Signed after the last byte went out, off the client's latency path.
+    st.signer.submit([&st, id, model, text = signed_text(model, request_hash, response_hash)]() mutable {
+      st.signatures.complete(id, model, st.keys->sign_both(std::move(text)));
+    });
     st.metrics.record_tokens(usage.prompt_tokens, usage.completion_tokens);
     return 200;
   }
@@ -230,7 +232,9 @@ int handle_inference(ApiState& st, Endpoint endpoint, const net::HttpRequest& re
     }
     if (sink.flush() && w.end_stream()) {
       const std::string response_hash = hex_encode(sink.hasher.finish());
-      st.signatures.complete(*sink.chat_id, model, st.keys->sign_both(signed_text(model, request_hash, response_hash)));
+      st.signer.submit([&st, id = *sink.chat_id, model, text = signed_text(model, request_hash, response_hash)]() mutable {
+        st.signatures.complete(id, model, st.keys->sign_both(std::move(text)));
+      });
       return 200;
     }
   } else if (sink.client_ok) {
