@@ -77,7 +77,9 @@ node::ApiState* make_state() {
   st->tee = std::move(tee).value();
   st->gpu = std::move(gpu).value();
   st->backend = std::make_unique<EchoBackend>();
-  st->attestation = std::make_unique<node::AttestationService>(*st->keys, *st->tee, *st->gpu, node::NodeIdentity{"fuzz-model"});
+  node::NodeIdentity identity;
+  identity.model_name = "fuzz-model";
+  st->attestation = std::make_unique<node::AttestationService>(*st->keys, *st->tee, *st->gpu, identity);
   return st;
 }
 

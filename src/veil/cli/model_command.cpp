@@ -1,4 +1,4 @@
-// `veil model info|hash|synth|bench`: inspect, hash, synthesize and benchmark GGUF models.
+// `veil model info|hash|synth|bench|pull`: inspect, hash, synthesize, benchmark and fetch GGUF models.
 #include <openssl/evp.h>
 
 #include <cstdio>
@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "veil/cli/commands.h"
+#include "veil/cli/model_fetch.h"
 #include "veil/engine/bench.h"
 #include "veil/engine/gguf.h"
 #include "veil/engine/synth.h"
@@ -116,6 +117,14 @@ int model_command(int argc, char** argv) {
   bench_cmd->add_flag("--kv-f32", bo.kv_f32, "F32 KV cache (default F16)");
   bench_cmd->add_flag("--json", bench_json, "print JSON");
 
+  std::string pull_cache;
+  bool pull_offline = false;
+  auto* pull_cmd = app.add_subcommand(
+      "pull", "the default model (Qwen3-0.6B Q8_0 at a pinned revision): from the cache, else downloaded and checked "
+              "against the SHA-256 the hub publishes; prints its path");
+  pull_cmd->add_option("--cache-dir", pull_cache, "cache folder (default $XDG_CACHE_HOME/veil)");
+  pull_cmd->add_flag("--offline", pull_offline, "use the cache only");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -123,6 +132,19 @@ int model_command(int argc, char** argv) {
     return rc == 0 ? 0 : kUsageError;
   }
 
+  if (*pull_cmd) {
+    FetchOptions fo;
+    fo.cache_dir = pull_cache;
+    fo.allow_download = !pull_offline;
+    fo.progress = stderr_progress_bar();
+    auto path = resolve_default_model(fo);
+    if (!path.ok()) {
+      std::fprintf(stderr, "veil model pull: %s\n", path.error().to_string().c_str());
+      return 1;
+    }
+    std::printf("%s\n", path->c_str());
+    return 0;
+  }
   if (*info_cmd) return info(info_path);
   if (*hash_cmd) return hash(hash_path);
   if (*synth_cmd) {
