@@ -1,4 +1,5 @@
 #include "veil/cli/verify_gpu.h"
+#include "veil/net/http_client.h"
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
@@ -43,6 +44,19 @@ void print(const attest::Verdict& v, bool json_out) {
 
 }  // namespace
 
+// A JWKS from a URL (e.g. NVIDIA's NRAS key endpoint): fetched over TLS with
+// the system's CA store verifying the server.
+Result<std::string> fetch_jwks(const std::string& url) {
+  net::HttpClientOptions o;
+  o.verify_peer = true;
+  o.max_response_bytes = 1 << 20;
+  net::HttpClient client(o);
+  auto r = client.request("GET", url);
+  if (!r.ok()) return r.error();
+  if (r->status != 200) return make_error("nras.jwks", "JWKS URL answered HTTP " + std::to_string(r->status));
+  return r->body;
+}
+
 int verify_gpu_main(int argc, char** argv) {
   CLI::App app{"veil verify gpu: verify NVIDIA GPU attestation evidence (nvidia_payload)"};
   app.name("veil verify gpu");
@@ -56,7 +70,7 @@ int verify_gpu_main(int argc, char** argv) {
   app.add_option("--now", now, "verification time (Unix seconds; default: the system clock)");
   app.add_option("--rim", rims, "RIM file (SWID tag with XMLDSig); repeatable");
   app.add_option("--nras-token", nras_file, "NRAS response or JWT to verify");
-  app.add_option("--jwks", jwks_file, "JWKS file for the NRAS token");
+  app.add_option("--jwks", jwks_file, "JWKS for the NRAS token: a file, or an https:// URL (fetched with CA verification)");
   app.add_flag("--allow-simulated", allow_simulated,
                "trust Veil's simulated GPU root (never a hardware TEE)");
   app.add_flag("--json", json_out, "print one JSON object");
@@ -94,7 +108,7 @@ int verify_gpu_main(int argc, char** argv) {
     nopt.now = opt.now;
     nopt.expected_nonce = opt.expected_nonce;
     if (!jwks_file.empty()) {
-      auto jwks = read_text_file(jwks_file, kMaxInputBytes);
+      auto jwks = jwks_file.rfind("https://", 0) == 0 ? fetch_jwks(jwks_file) : read_text_file(jwks_file, kMaxInputBytes);
       if (!jwks) {
         v.fail("nras.jwks", "cannot read --jwks: " + jwks.error().message);
       } else {
