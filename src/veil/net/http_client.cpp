@@ -87,6 +87,11 @@ struct Connection {
   Clock::time_point idle_since{};
   bool reused = false;
 
+  // Beast sizes each read by the buffer's capacity (at least 512 bytes): an
+  // unreserved buffer reads a streamed body in ~512-byte pieces, one system
+  // call (and, in the node, one client write) each.
+  Connection() { buffer.reserve(kStreamChunk); }
+
   // Runs one asynchronous operation to completion or until `deadline`, when
   // the socket is closed and the result is timed_out.
   template <typename Start>

@@ -534,11 +534,10 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
     }
     state_ = State::streaming;
     status_ = status;
-    if (!submit(std::move(head), {}, WriteOp::After::nothing)) {
-      state_ = State::failed;
-      return false;
-    }
-    return true;
+    // The head goes out with the first piece of the body (or the end): one
+    // socket write and one hand-off to the I/O thread fewer per stream.
+    pending_head_ = std::move(head);
+    return client_connected();
   }
 
   bool write(std::string_view data) override {
@@ -550,9 +549,12 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
       return false;
     }
     if (data.empty()) return client_connected();
-    if (head_only_) return true;
-    std::string piece;
-    if (chunked_) {
+    std::string piece = std::move(pending_head_);
+    pending_head_.clear();
+    if (head_only_) {
+      if (piece.empty()) return true;
+      data = {};
+    } else if (chunked_) {
       // RFC 9112 §7.1: chunk-size CRLF chunk-data CRLF.
       piece.reserve(data.size() + 20);
       append_hex(piece, data.size());
@@ -560,7 +562,7 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
       piece.append(data);
       piece += "\r\n";
     } else {
-      piece.assign(data);
+      piece.append(data);
     }
     body_bytes_ += data.size();
     if (!submit(std::move(piece), {}, WriteOp::After::nothing)) {
@@ -573,7 +575,9 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
   bool end_stream() override {
     std::lock_guard call(call_mu_);
     if (state_ != State::streaming) return false;
-    std::string last = (chunked_ && !head_only_) ? "0\r\n\r\n" : "";
+    std::string last = std::move(pending_head_);
+    pending_head_.clear();
+    if (chunked_ && !head_only_) last += "0\r\n\r\n";
     if (!submit(std::move(last), {}, WriteOp::After::response_complete)) {
       state_ = State::failed;
       return false;
@@ -727,6 +731,7 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
   bool keep_alive_;
   std::mutex call_mu_;  // one writer call at a time
   State state_ = State::fresh;
+  std::string pending_head_;  // a stream's head, until the first body bytes go out
   int status_ = 0;
   uint64_t body_bytes_ = 0;
   std::atomic<bool> completed_{false};

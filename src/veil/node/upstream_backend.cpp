@@ -150,8 +150,9 @@ Status UpstreamBackend::stream(const BackendRequest& req, ChunkSink& sink, Usage
         return false;
       }
     }
-    // One write for everything this read brought.
-    if (!sink.flush()) {
+    // One write for everything this read brought; once [DONE] arrived, the
+    // node writes the rest together with its own terminator.
+    if (!done && !sink.flush()) {
       client_gone = true;
       return false;
     }
