@@ -60,7 +60,9 @@ Result<std::string> AttestationService::build(const ReportQuery& q, const std::a
   info["app_id"] = crypto::sha256_hex(std::string_view(identity_.app_compose)).substr(0, 40);
   info["instance_id"] = identity_.instance_id;
   info["app_name"] = identity_.app_name;
-  info["device_id"] = hex_encode(crypto::sha256(as_bytes(std::string_view(tee_.kind()))));
+  // No platform device identity is known to the node (dstack derives one from
+  // its KMS); an empty field says so rather than a made-up value.
+  info["device_id"] = "";
   info["compose_hash"] = crypto::sha256_hex(std::string_view(identity_.app_compose));
   info["os_image_hash"] = "";
   info["tcb_info"] = std::move(tcb_info);
