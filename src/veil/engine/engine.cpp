@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
+#include <ctime>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -144,7 +145,14 @@ class EngineImpl : public Engine {
     if (!template_) return template_error_;
     std::vector<TemplateMessage> tm;
     for (const auto& m : messages) tm.push_back({m.role, m.content});
-    return template_->render(tm, add_generation_prompt);
+    // Llama 3.1+ templates print today's date, as llama.cpp renders them ("%d %b %Y").
+    TemplateOptions options;
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char date[32];
+    if (std::strftime(date, sizeof date, "%d %b %Y", &utc) > 0) options.date_string = date;
+    return template_->render(tm, add_generation_prompt, options);
   }
 
   Result<std::vector<int32_t>> tokenize(std::string_view text, bool add_bos, bool parse_special) const override {
