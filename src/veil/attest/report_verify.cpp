@@ -10,6 +10,7 @@
 #include "veil/attest/nvidia/gpu_verify.h"
 #include "veil/attest/quote_check.h"
 #include "veil/attest/report_data.h"
+#include "veil/base/ascii.h"
 #include "veil/base/encoding.h"
 #include "veil/crypto/hash.h"
 #include "veil/crypto/secp256k1.h"
@@ -17,11 +18,6 @@
 namespace veil::attest {
 namespace json = boost::json;
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return s;
-}
 
 const json::string* str_field(const json::object& o, const char* k) {
   auto* v = o.if_contains(k);
@@ -72,7 +68,7 @@ Verdict verify_report_object(const json::object& o, const ReportVerifyOptions& o
   Verdict v;
   auto name = [&](const char* n) { return prefix + n; };
   const json::string* algo_s = str_field(o, "signing_algo");
-  const std::string algo = algo_s ? lower(std::string(*algo_s)) : "ecdsa";
+  const std::string algo = algo_s ? ascii_lower(std::string(*algo_s)) : "ecdsa";
   const json::string* address_s = str_field(o, "signing_address");
   const json::string* quote_s = str_field(o, "intel_quote");
   const json::string* nonce_s = str_field(o, "request_nonce");
@@ -171,7 +167,7 @@ Verdict verify_report_object(const json::object& o, const ReportVerifyOptions& o
   if (!opt.expected_tls_spki_sha256_hex.empty()) {
     if (!tls_fp) {
       v.fail(name("report.tls"), "the report does not bind a TLS key (include_tls_fingerprint)");
-    } else if (lower(opt.expected_tls_spki_sha256_hex) != hex_encode(*tls_fp)) {
+    } else if (ascii_lower(opt.expected_tls_spki_sha256_hex) != hex_encode(*tls_fp)) {
       v.fail(name("report.tls"), "the bound TLS fingerprint is not the TLS key of this connection");
     } else {
       v.pass(name("report.tls"), "bound TLS fingerprint = the connection's TLS key");
@@ -303,7 +299,7 @@ Verdict verify_report_object(const json::object& o, const ReportVerifyOptions& o
         !ev || (ev->event_payload.size() == 32 &&
                 std::equal(ev->event_payload.begin(), ev->event_payload.end(), compose_hash->begin()));
     const json::string* info_hash = info ? str_field(*info, "compose_hash") : nullptr;
-    const bool info_ok = !info_hash || lower(std::string(*info_hash)) == hex_encode(*compose_hash);
+    const bool info_ok = !info_hash || ascii_lower(std::string(*info_hash)) == hex_encode(*compose_hash);
     if (!config_ok) {
       v.fail(name("report.compose"), "MRCONFIGID is not 0x01 ‖ SHA-256(app_compose)");
     } else if (!event_ok || !info_ok) {

@@ -1,6 +1,4 @@
 // `veil model info|hash|synth|bench|pull`: inspect, hash, synthesize, benchmark and fetch GGUF models.
-#include <openssl/evp.h>
-
 #include <cstdio>
 #include <map>
 #include <string>
@@ -9,6 +7,7 @@
 
 #include "veil/cli/commands.h"
 #include "veil/cli/model_fetch.h"
+#include "veil/crypto/hash.h"
 #include "veil/engine/bench.h"
 #include "veil/engine/gguf.h"
 #include "veil/engine/synth.h"
@@ -17,19 +16,6 @@ namespace veil::cli {
 namespace {
 
 constexpr int kUsageError = 3;
-
-std::string hex_sha256(ByteView data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  std::string out;
-  static const char* hex = "0123456789abcdef";
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
-}
 
 int info(const std::string& path) {
   auto f = engine::GgufFile::open(path);
@@ -40,7 +26,7 @@ int info(const std::string& path) {
   const auto& g = **f;
   std::printf("file:       %s\n", path.c_str());
   std::printf("size:       %zu bytes\n", g.bytes().size());
-  std::printf("sha256:     %s\n", hex_sha256(g.bytes()).c_str());
+  std::printf("sha256:     %s\n", crypto::sha256_hex(g.bytes()).c_str());
   std::printf("gguf:       v%u, alignment %llu, %zu metadata keys, %zu tensors\n", g.version(),
               static_cast<unsigned long long>(g.alignment()), g.kvs().size(), g.tensors().size());
   std::printf("\nmetadata:\n");
@@ -75,7 +61,7 @@ int hash(const std::string& path) {
     std::fprintf(stderr, "veil model hash: %s\n", f.error().to_string().c_str());
     return 1;
   }
-  std::printf("%s  %s\n", hex_sha256(f.value()->bytes()).c_str(), path.c_str());
+  std::printf("%s  %s\n", crypto::sha256_hex(f.value()->bytes()).c_str(), path.c_str());
   return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 
+#include "veil/base/ascii.h"
 #include "veil/base/encoding.h"
 #include "veil/crypto/hash.h"
 #include "veil/net/http_client.h"
@@ -22,13 +23,6 @@ namespace {
 
 constexpr int kMaxRedirects = 5;
 
-std::string lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  }
-  return s;
-}
-
 // An ETag that is a SHA-256: optional W/ prefix and quotes around 64 hex digits.
 std::string sha256_from_etag(std::string_view etag) {
   if (etag.substr(0, 2) == "W/") etag.remove_prefix(2);
@@ -37,7 +31,7 @@ std::string sha256_from_etag(std::string_view etag) {
   for (char c : etag) {
     if (!std::isxdigit(static_cast<unsigned char>(c))) return {};
   }
-  return lower(std::string(etag));
+  return ascii_lower(std::string(etag));
 }
 
 // Resolves a Location header against the URL that returned it.
@@ -124,7 +118,7 @@ Result<std::string> fetch_model(const ModelSource& source, const FetchOptions& o
     std::string stamped;
     stamp >> stamped;
     const bool size_ok = source.size_bytes == 0 || fs::file_size(path, ec) == source.size_bytes;
-    if (!stamped.empty() && size_ok && (source.sha256_hex.empty() || lower(source.sha256_hex) == stamped)) {
+    if (!stamped.empty() && size_ok && (source.sha256_hex.empty() || ascii_lower(source.sha256_hex) == stamped)) {
       return path;
     }
   }
@@ -178,7 +172,7 @@ Result<std::string> fetch_model(const ModelSource& source, const FetchOptions& o
         failure = "model.download:the hub did not publish a SHA-256 for the file";
         return false;
       }
-      if (!published_sha256.empty() && !source.sha256_hex.empty() && published_sha256 != lower(source.sha256_hex)) {
+      if (!published_sha256.empty() && !source.sha256_hex.empty() && published_sha256 != ascii_lower(source.sha256_hex)) {
         failure = "model.hash_mismatch:the hub publishes a different SHA-256 than the pinned one";
         return false;
       }
@@ -236,7 +230,7 @@ Result<std::string> fetch_model(const ModelSource& source, const FetchOptions& o
     if (status != 200) return fail("model.download", "the hub answered HTTP " + std::to_string(status));
 
     const std::string digest = hex_encode(hasher.finish());
-    const std::string expected = source.sha256_hex.empty() ? published_sha256 : lower(source.sha256_hex);
+    const std::string expected = source.sha256_hex.empty() ? published_sha256 : ascii_lower(source.sha256_hex);
     if (digest != expected) {
       return fail("model.hash_mismatch", "the downloaded file's SHA-256 differs from the published one");
     }

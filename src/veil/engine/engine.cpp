@@ -17,6 +17,7 @@
 #include <random>
 #include <thread>
 
+#include "veil/base/ascii.h"
 #include "veil/engine/chat_template.h"
 #include "veil/engine/model.h"
 #include "veil/engine/sampler.h"
@@ -43,11 +44,6 @@ std::string sha256_hex(ByteView data) {
     out += hex[md[i] & 15];
   }
   return out;
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 class EngineImpl;
@@ -96,7 +92,7 @@ class EngineImpl : public Engine {
     info_.n_vocab = hp.n_vocab;
     info_.n_embd = hp.n_embd;
     info_.file_bytes = file_->bytes().size();
-    bool rerank_name = lower(info_.name).find("rerank") != std::string::npos;
+    bool rerank_name = ascii_lower(info_.name).find("rerank") != std::string::npos;
     if (hp.pooling == Pooling::rank || rerank_name) {
       info_.kind = ModelInfo::Kind::reranker;
     } else if (hp.pooling != Pooling::none) {
@@ -126,7 +122,7 @@ class EngineImpl : public Engine {
     }
     add_eos_ = file_->get_bool_or("tokenizer.ggml.add_eos_token", false).ok() &&
                *file_->get_bool_or("tokenizer.ggml.add_eos_token", false);
-    info_.sha256_hex = opts.expected_sha256_hex.empty() ? sha256_hex(file_->bytes()) : lower(opts.expected_sha256_hex);
+    info_.sha256_hex = opts.expected_sha256_hex.empty() ? sha256_hex(file_->bytes()) : ascii_lower(opts.expected_sha256_hex);
 
     int slots = std::max(1, opts.max_sequences);
     cache_ = std::make_unique<KvCache>(hp, KvCacheOptions{slots, info_.n_ctx, opts.kv_cache_f32});

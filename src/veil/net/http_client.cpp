@@ -22,6 +22,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "veil/base/ascii.h"
 #include "veil/base/encoding.h"
 #include "veil/net/url.h"
 
@@ -43,14 +44,6 @@ constexpr size_t kMaxIdlePerHost = 16;
 constexpr auto kMaxIdleAge = std::chrono::seconds(20);
 constexpr uint32_t kMaxResponseHeaderBytes = 64 * 1024;
 constexpr size_t kStreamChunk = 16 * 1024;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 bool iequals_ascii(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -375,7 +368,7 @@ struct HttpClient::Impl {
   static Headers headers_of(const http::response_header<>& h) {
     Headers out;
     out.reserve(8);
-    for (const auto& f : h) out.emplace_back(lower(f.name_string()), std::string(f.value()));
+    for (const auto& f : h) out.emplace_back(ascii_lower(f.name_string()), std::string(f.value()));
     return out;
   }
 

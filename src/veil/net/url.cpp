@@ -4,6 +4,8 @@
 #include <boost/url/url_view.hpp>
 #include <charconv>
 
+#include "veil/base/ascii.h"
+
 namespace veil::net {
 namespace {
 
@@ -12,14 +14,6 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 }  // namespace
@@ -39,7 +33,7 @@ Result<ParsedUrl> parse_url(std::string_view text) {
   if (!parsed) return make_error("net.bad_url", "not an absolute URL");
   const boost::urls::url_view& u = *parsed;
   ParsedUrl out;
-  out.scheme = lower(u.scheme());
+  out.scheme = ascii_lower(u.scheme());
   if (out.scheme != "http" && out.scheme != "https") {
     return make_error("net.bad_url", "scheme must be http or https");
   }
@@ -54,7 +48,7 @@ Result<ParsedUrl> parse_url(std::string_view text) {
       std::string_view name = u.encoded_host();
       // Percent-escapes in a reg-name are legal but never needed for DNS names.
       if (name.find('%') != std::string_view::npos) return make_error("net.bad_url", "escaped host name");
-      out.host = lower(name);
+      out.host = ascii_lower(name);
       break;
     }
     default:

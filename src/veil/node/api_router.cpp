@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "veil/base/ascii.h"
 #include "veil/base/clock.h"
 #include "veil/base/encoding.h"
 #include "veil/base/json_stringify.h"
@@ -22,15 +23,9 @@ int send_error(net::ResponseWriter& w, const ApiError& e) { return send_json(w, 
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 Result<bool> parse_bool_param(const std::string* v, const char* name) {
   if (!v) return false;
-  const std::string s = lower(*v);
+  const std::string s = ascii_lower(*v);
   if (s == "true" || s == "1") return true;
   if (s == "false" || s == "0" || s.empty()) return false;
   return make_error("bad_param", std::string(name) + " must be true, false, 1 or 0");
@@ -38,7 +33,7 @@ Result<bool> parse_bool_param(const std::string* v, const char* name) {
 
 Result<SigningAlgo> parse_algo(const std::string* v) {
   if (!v || v->empty()) return SigningAlgo::ecdsa;
-  const std::string s = lower(*v);
+  const std::string s = ascii_lower(*v);
   if (s == "ecdsa") return SigningAlgo::ecdsa;
   if (s == "ed25519") return SigningAlgo::ed25519;
   return make_error("bad_param", "signing_algo must be ecdsa or ed25519");
@@ -67,7 +62,7 @@ int handle_attestation_report(ApiState& st, const net::HttpRequest& req, net::Re
                                      "include_tls_fingerprint"));
   }
   if (const auto* addr = req.query_param("signing_address")) {
-    if (lower(*addr) != lower(st.keys->address(q.algo))) {
+    if (ascii_lower(*addr) != ascii_lower(st.keys->address(q.algo))) {
       return send_error(w, not_found("signing address not served by this node", "signing_address_not_found"));
     }
   }
