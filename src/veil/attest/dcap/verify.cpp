@@ -67,6 +67,60 @@ Result<SigningChain> verify_signing_chain(std::string_view pem, X509* root, X509
   return chain;
 }
 
+// The PCK CRL's own issuer chain (dcap-qvl pck_crl_issuer_chain, PCS header
+// SGX-PCK-CRL-Issuer-Chain), checked on its own as Intel's QVL does rather
+// than trusting whichever CA the quote brought: the chain verifies to the
+// pinned root at `now` (root CA CRL applied when given); its leaf is an Intel
+// SGX PCK CA, is the issuer of the quote's PCK certificate (same name, and its
+// key signed the PCK certificate), signed the PCK CRL, and the CRL is current.
+// Returns the check's detail.
+Result<std::string> verify_pck_crl_issuer_chain(std::string_view pem, X509* pck, X509_CRL* pck_crl,
+                                                X509* root, X509_CRL* root_crl, int64_t now) {
+  auto parsed = parse_pem_chain(pem);
+  if (!parsed.ok()) return make_error("x509.chain", "PCK CRL issuer chain: " + parsed.error().message);
+  std::vector<X509Ptr> chain = std::move(*parsed);
+  put_leaf_first(chain);
+  X509* leaf = chain.front().get();
+  const std::string leaf_cn = subject_cn(leaf);
+  if (leaf_cn != "Intel SGX PCK Processor CA" && leaf_cn != "Intel SGX PCK Platform CA") {
+    return make_error("x509.chain",
+                      "PCK CRL issuer chain: its leaf is not an Intel SGX PCK CA ('" + leaf_cn + "')");
+  }
+  std::vector<X509*> rest;
+  for (size_t i = 1; i < chain.size(); ++i) rest.push_back(chain[i].get());
+  std::vector<X509_CRL*> crls;
+  if (root_crl) crls.push_back(root_crl);
+  if (auto st = verify_chain(leaf, rest, root, crls, now); !st.ok()) {
+    return make_error("x509.chain", "PCK CRL issuer chain: " + st.error().message);
+  }
+  char pck_issuer_cn[256] = {0};
+  X509_NAME_get_text_by_NID(X509_get_issuer_name(pck), NID_commonName, pck_issuer_cn, sizeof(pck_issuer_cn));
+  if (X509_NAME_cmp(X509_get_subject_name(leaf), X509_get_issuer_name(pck)) != 0) {
+    return make_error("x509.chain", "PCK CRL issuer chain is for '" + leaf_cn +
+                                        "', but the PCK certificate was issued by '" + pck_issuer_cn + "'");
+  }
+  EVP_PKEY* leaf_key = X509_get0_pubkey(leaf);
+  if (leaf_key == nullptr || X509_verify(pck, leaf_key) != 1) {
+    return make_error("x509.chain", "PCK CRL issuer chain: its " + leaf_cn +
+                                        " certificate's key did not sign the PCK certificate");
+  }
+  if (X509_CRL_verify(pck_crl, leaf_key) != 1) {
+    return make_error("x509.crl", "the PCK CRL is not signed by the issuer chain's " + leaf_cn);
+  }
+  const ASN1_TIME* this_update = X509_CRL_get0_lastUpdate(pck_crl);
+  const ASN1_TIME* next_update = X509_CRL_get0_nextUpdate(pck_crl);
+  if (this_update == nullptr || next_update == nullptr) {
+    return make_error("x509.crl", "the PCK CRL has no thisUpdate/nextUpdate");
+  }
+  const int64_t next = asn1_time_to_unix(next_update);
+  const int64_t issued = asn1_time_to_unix(this_update);
+  if (now > next) return make_error("x509.crl", "the PCK CRL expired (nextUpdate " + iso(next) + ")");
+  if (now < issued)
+    return make_error("x509.crl", "the PCK CRL is not yet valid (thisUpdate " + iso(issued) + ")");
+  return leaf_cn + " → root, valid at " + iso(now) + (root_crl ? ", not revoked" : "") +
+         "; it issued the PCK certificate and signed the PCK CRL (current until " + iso(next) + ")";
+}
+
 // issueDate <= now <= nextUpdate.
 std::optional<std::string> window_problem(const char* what, int64_t issue, int64_t next, int64_t now) {
   if (now > next) return std::string(what) + " expired (nextUpdate " + iso(next) + ", now " + iso(now) + ")";
@@ -174,6 +228,15 @@ DcapReport verify_quote(const Quote& q, const VerifyOptions& opt) {
         X509_NAME_cmp(X509_CRL_get_issuer(root_crl.get()), X509_get_subject_name(root.get())) != 0) {
       v.fail("dcap.root_ca_crl", "root CA CRL was not issued by the trusted root");
       root_crl.reset();
+    }
+  }
+  if (col && pck_crl) {
+    auto detail = verify_pck_crl_issuer_chain(col->pck_crl_issuer_chain, pck, pck_crl.get(), root.get(),
+                                              root_crl.get(), opt.now);
+    if (detail.ok()) {
+      v.pass("dcap.pck_crl_issuer_chain", *detail);
+    } else {
+      v.fail("dcap.pck_crl_issuer_chain", detail.error().message);
     }
   }
   {
