@@ -137,13 +137,19 @@ TEST(NvidiaRim, PayloadWithRimsReportsMeasurementMismatch) {
   Verdict v = verify_nvidia_payload(
       test::read_shared_text("testdata/derived/nvidia_payload/nvidia_payload_h100_nvtrust_sample.json"), o);
   EXPECT_FALSE(v.verified);
-  int rim_pass = 0, meas_fail = 0;
+  // The 545.00 driver RIM is not this GPU's (driver 550.90.07): it is not
+  // compared, the GPU fails its driver-RIM check and the RIM is listed unused.
+  int rim_pass = 0, driver_fail = 0, meas_skip = 0, unused = 0;
   for (const auto& c : v.checks) {
     rim_pass += c.name == "gpu.rim" && c.status == CheckStatus::pass;
-    meas_fail += c.name == "gpu[0].rim_measurements" && c.status == CheckStatus::fail;
+    driver_fail += c.name == "gpu[0].rim_driver" && c.status == CheckStatus::fail;
+    meas_skip += c.name == "gpu[0].rim_measurements" && c.status == CheckStatus::skip;
+    unused += c.name == "gpu.rim_unused" && c.status == CheckStatus::skip;
   }
   EXPECT_EQ(rim_pass, 1);
-  EXPECT_EQ(meas_fail, 1);
+  EXPECT_EQ(driver_fail, 1);
+  EXPECT_EQ(meas_skip, 1);
+  EXPECT_EQ(unused, 1);
 }
 
 }  // namespace

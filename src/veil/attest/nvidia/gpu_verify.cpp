@@ -28,6 +28,14 @@ struct EvidenceEntry {
   GpuArch arch = GpuArch::hopper;
 };
 
+// A RIM that verified, with where it came from and whether a GPU used it.
+struct LoadedRim {
+  std::string label;  // file path or "rim document N"
+  Rim rim;
+  RimKind kind = RimKind::driver;
+  bool used = false;
+};
+
 // Trust anchors in force for one verification.
 struct Anchors {
   X509* device_root = nullptr;     // NVIDIA Device Identity CA (or test override)
@@ -62,7 +70,7 @@ std::string subject_cn(X509* cert) {
 // Verifies one evidence entry; checks are named prefix + "x".
 void verify_entry(const EvidenceEntry& e, const std::string& prefix,
                   const std::optional<std::array<uint8_t, 32>>& payload_nonce, const Anchors& anchors,
-                  int64_t now, const std::vector<Rim>* rims, Verdict& v) {
+                  int64_t now, std::vector<LoadedRim>* rims, Verdict& v) {
   // Certificates first: the leaf key's size fixes the signature length.
   auto chain = parse_pem_chain(e.chain_pem);
   if (!chain) {
@@ -170,30 +178,65 @@ void verify_entry(const EvidenceEntry& e, const std::string& prefix,
 
   v.skip(prefix + "revocation", "OCSP revocation cannot be checked offline");
 
-  // --- reference measurements
+  // --- reference measurements: each GPU's driver RIM and VBIOS RIM are the
+  // supplied RIMs whose colloquialVersion equals the versions in its opaque
+  // data (NVIDIA's verifier fetches them by exactly these versions).
   if (!rims) {
     v.skip(prefix + "rim_measurements", "no RIM given");
-  } else {
-    auto cmp = compare_rims(*rims, *report);
-    if (!cmp) {
-      v.fail(prefix + "rim_measurements", cmp.error().message);
-    } else if (!cmp->mismatched.empty() || !cmp->missing.empty()) {
-      std::string d = std::to_string(cmp->mismatched.size()) + " of " + std::to_string(cmp->compared) +
-                      " measurements differ from the RIMs (indices";
-      for (size_t i = 0; i < cmp->mismatched.size() && i < 8; ++i)
-        d += " " + std::to_string(cmp->mismatched[i]);
-      if (cmp->mismatched.size() > 8) d += " ...";
-      d += ")";
-      if (!cmp->missing.empty()) d += ", " + std::to_string(cmp->missing.size()) + " missing from the report";
-      d += "; RIM versions";
-      for (const auto& rim : *rims) d += " " + rim.colloquial_version;
-      d += " vs report driver " + report->driver_version.value_or("?") + ", VBIOS " +
-           report->vbios_version.value_or("?");
-      v.fail(prefix + "rim_measurements", d);
-    } else {
-      v.pass(prefix + "rim_measurements",
-             std::to_string(cmp->compared) + " measurements equal the RIM golden values");
+    return;
+  }
+  std::vector<Rim> selected;
+  std::string used_labels;
+  auto select = [&](RimKind kind, const std::optional<std::string>& version, const std::string& service_id) {
+    const std::string check = prefix + (kind == RimKind::driver ? "rim_driver" : "rim_vbios");
+    const char* what = to_string(kind);
+    std::string offered;  // versions of the supplied RIMs of this kind
+    LoadedRim* match = nullptr;
+    for (auto& r : *rims) {
+      if (r.kind != kind) continue;
+      offered += (offered.empty() ? "" : ", ") + r.rim.colloquial_version + " (" + r.label + ")";
+      if (version && rim_version_matches(r.rim, *version)) {
+        r.used = true;  // duplicates of the same version count as used too
+        if (!match) match = &r;
+      }
     }
+    const std::string fetch = service_id.empty() ? "" : "; NVIDIA RIM id " + service_id;
+    if (offered.empty()) {
+      v.skip(check, std::string("no ") + what + " RIM given" + fetch);
+    } else if (!version) {
+      v.fail(check, std::string("the report has no ") + what + " version to select a RIM by");
+    } else if (!match) {
+      v.fail(check, std::string("no ") + what + " RIM for this GPU's " + what + " " + *version +
+                        " (given: " + offered + ")" + fetch);
+    } else {
+      v.pass(check, match->label + ": \"" + match->rim.name + "\" " + what + " RIM " +
+                        match->rim.colloquial_version + " = the GPU's " + what + " version");
+      selected.push_back(match->rim);
+      used_labels += (used_labels.empty() ? "" : " and ") + match->label;
+    }
+  };
+  select(RimKind::driver, report->driver_version, nvidia_driver_rim_id(*report));
+  select(RimKind::vbios, report->vbios_version, nvidia_vbios_rim_id(*report));
+
+  if (selected.empty()) {
+    v.skip(prefix + "rim_measurements", "no RIM matches this GPU's driver/VBIOS versions: not compared");
+    return;
+  }
+  auto cmp = compare_rims(selected, *report);
+  if (!cmp) {
+    v.fail(prefix + "rim_measurements", cmp.error().message);
+  } else if (!cmp->mismatched.empty() || !cmp->missing.empty()) {
+    std::string d = std::to_string(cmp->mismatched.size()) + " of " + std::to_string(cmp->compared) +
+                    " measurements differ from " + used_labels + " (indices";
+    for (size_t i = 0; i < cmp->mismatched.size() && i < 8; ++i)
+      d += " " + std::to_string(cmp->mismatched[i]);
+    if (cmp->mismatched.size() > 8) d += " ...";
+    d += ")";
+    if (!cmp->missing.empty()) d += ", " + std::to_string(cmp->missing.size()) + " missing from the report";
+    v.fail(prefix + "rim_measurements", d);
+  } else {
+    v.pass(prefix + "rim_measurements",
+           std::to_string(cmp->compared) + " measurements equal the golden values of " + used_labels);
   }
 }
 
@@ -293,8 +336,13 @@ Verdict verify_nvidia_payload(std::string_view payload_json, const GpuVerifyOpti
   }
 
   // --- RIMs (verified once, used for every GPU)
-  std::vector<Rim> rims;
-  bool have_rims = !options.rim_files.empty() || !options.rim_documents.empty();
+  std::vector<LoadedRim> rims;
+  bool have_rims =
+      !options.rim_files.empty() || !options.rim_documents.empty() || !options.verified_rims.empty();
+  for (size_t i = 0; i < options.verified_rims.size(); ++i) {
+    const Rim& r = options.verified_rims[i];
+    rims.push_back(LoadedRim{"verified RIM " + std::to_string(i), r, rim_kind(r), false});
+  }
   if (have_rims) {
     X509* rim_root = nvidia_rim_root_ca();
     if (options.rim_root_pem_override) {
@@ -323,9 +371,11 @@ Verdict verify_nvidia_payload(std::string_view payload_json, const GpuVerifyOpti
         v.fail("gpu.rim", rim.error().message);
         continue;
       }
-      v.pass("gpu.rim", "\"" + rim->name + "\" version " + rim->colloquial_version + " signed by \"" +
-                            rim->signer_subject + "\" -> NVIDIA CoRIM signing Root CA");
-      rims.push_back(std::move(*rim));
+      const RimKind kind = rim_kind(*rim);
+      v.pass("gpu.rim", label + ": \"" + rim->name + "\" " + to_string(kind) + " RIM " +
+                            rim->colloquial_version + " signed by \"" + rim->signer_subject +
+                            "\" -> NVIDIA CoRIM signing Root CA");
+      rims.push_back(LoadedRim{label, std::move(*rim), kind, false});
     }
     v.skip("gpu.rim_revocation", "OCSP revocation of RIM signers cannot be checked offline");
   }
@@ -368,6 +418,14 @@ Verdict verify_nvidia_payload(std::string_view payload_json, const GpuVerifyOpti
     }
     entry.arch = *arch;
     verify_entry(entry, prefix, payload_nonce, anchors, options.now, have_rims ? &rims : nullptr, v);
+  }
+  // A RIM no GPU's versions selected is reported, not silently ignored (a GPU
+  // lacking its RIM already failed its own rim_driver/rim_vbios check).
+  for (const auto& r : rims) {
+    if (!r.used) {
+      v.skip("gpu.rim_unused", r.label + ": " + to_string(r.kind) + " RIM " + r.rim.colloquial_version +
+                                   " matches no GPU in the payload; not used");
+    }
   }
   return finish();
 }

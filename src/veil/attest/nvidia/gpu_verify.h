@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "veil/attest/nvidia/rim.h"
 #include "veil/attest/verdict.h"
 
 namespace veil::attest::nvidia {
@@ -34,6 +35,14 @@ struct GpuVerifyOptions {
   std::vector<std::string> rim_files;
   // RIM file contents already in memory (same treatment as rim_files).
   std::vector<std::string> rim_documents;
+  // RIMs the caller has already verified with verify_rim (e.g. once for many
+  // payloads). Used as given: their signatures are not checked again.
+  std::vector<Rim> verified_rims;
+  // Every GPU's driver RIM and VBIOS RIM are the given RIMs whose
+  // colloquialVersion equals the driver / VBIOS version in its opaque data
+  // (checks gpu[i].rim_driver and gpu[i].rim_vbios name the RIM used); a GPU
+  // without one fails that check when RIMs of that kind were given, and is
+  // skipped when none were. A RIM that no GPU used is listed as gpu.rim_unused.
   // Accept evidence chained to Veil's simulated GPU root (see
   // veil/attest/gpu/gpu_provider.h). Both must be set for simulated evidence
   // to verify; the verdict is then marked `simulated`.

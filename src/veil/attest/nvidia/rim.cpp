@@ -11,6 +11,7 @@
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/xmltree.h>
 
+#include <cctype>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -252,6 +253,46 @@ Result<Rim> verify_rim(std::string_view xml, int64_t now, X509* root) {
   VEIL_ASSIGN_OR_RETURN(Rim rim, extract(doc.get()));
   rim.signer_subject = one_line_subject(chain[0].get());
   return rim;
+}
+
+RimKind rim_kind(const Rim& rim) {
+  const std::string& v = rim.colloquial_version;
+  if (v.size() != 14) return RimKind::driver;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const bool dot = i % 3 == 2;
+    if (dot ? v[i] != '.' : !std::isxdigit(static_cast<unsigned char>(v[i]))) return RimKind::driver;
+  }
+  return RimKind::vbios;
+}
+
+const char* to_string(RimKind k) { return k == RimKind::vbios ? "VBIOS" : "driver"; }
+
+bool rim_version_matches(const Rim& rim, std::string_view report_version) {
+  const std::string& v = rim.colloquial_version;
+  if (v.empty() || v.size() != report_version.size()) return false;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(v[i])) !=
+        std::tolower(static_cast<unsigned char>(report_version[i])))
+      return false;
+  }
+  return true;
+}
+
+std::string nvidia_driver_rim_id(const SpdmReport& report) {
+  return report.driver_version ? "NV_GPU_DRIVER_GH100_" + *report.driver_version : std::string();
+}
+
+std::string nvidia_vbios_rim_id(const SpdmReport& report) {
+  if (!report.vbios_version || !report.project || !report.project_sku || !report.chip_sku) return {};
+  std::string v;
+  for (char c : *report.vbios_version)
+    if (c != '.') v.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  auto upper = [](std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+  };
+  return "NV_GPU_VBIOS_" + upper(*report.project) + "_" + upper(*report.project_sku) + "_" +
+         upper(*report.chip_sku) + "_" + v;
 }
 
 Result<RimComparison> compare_rims(const std::vector<Rim>& rims, const SpdmReport& report) {

@@ -51,6 +51,25 @@ Result<Rim> parse_rim_unverified(std::string_view xml);
 // "rim.malformed", "rim.chain" (with OpenSSL's reason) or "rim.signature".
 Result<Rim> verify_rim(std::string_view xml, int64_t now, X509* root = nullptr);
 
+// Which component a RIM describes. NVIDIA's RIM service names them
+// NV_GPU_DRIVER_<chip>_<driver version> and
+// NV_GPU_VBIOS_<project>_<project SKU>_<chip SKU>_<VBIOS version without dots>
+// (nvtrust cc_admin_utils); inside the signed document only Meta
+// colloquialVersion tells them apart: a VBIOS version is five dot-separated
+// two-hex-digit groups ("96.00.5E.00.01"), a driver version is decimal
+// ("545.00", "550.90.07").
+enum class RimKind { driver, vbios };
+RimKind rim_kind(const Rim& rim);
+const char* to_string(RimKind k);
+// RIM colloquialVersion against a version read from the report's opaque data,
+// compared case-insensitively as NVIDIA's verifier does.
+bool rim_version_matches(const Rim& rim, std::string_view report_version);
+// NVIDIA RIM service ids for a GPU's report (what to fetch when no RIM fits);
+// empty when the report lacks the fields. The driver id names GH100 (Hopper)
+// as nvtrust does.
+std::string nvidia_driver_rim_id(const SpdmReport& report);
+std::string nvidia_vbios_rim_id(const SpdmReport& report);
+
 struct RimComparison {
   size_t compared = 0;               // active RIM entries compared
   std::vector<uint32_t> mismatched;  // SPDM block indices that differ
