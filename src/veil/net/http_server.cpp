@@ -27,6 +27,7 @@
 #include <unordered_map>
 
 #include "veil/base/log.h"
+#include "veil/net/io_strand.h"
 #include "veil/net/request_reader.h"
 #include "veil/net/worker_pool.h"
 
@@ -44,6 +45,8 @@ constexpr size_t kReadChunk = 16 * 1024;
 // Bodies up to this size are copied behind the head so that a small response
 // leaves in one TLS record and one syscall.
 constexpr size_t kCoalesceBody = 16 * 1024;
+// Queued writes gathered into one socket write, up to this many bytes.
+constexpr size_t kMaxWriteBatch = 64 * 1024;
 // While a handler runs, the connection keeps reading (to notice a vanished
 // client and to buffer pipelined requests) up to this many bytes.
 constexpr size_t kMaxBufferedWhileBusy = 64 * 1024;
@@ -172,12 +175,19 @@ class Session;
 struct HttpServer::Impl {
   HttpServerOptions opt;
   HttpHandler handler;
-  asio::io_context ioc;
+  AsyncHttpHandler async_handler;  // optional; sees each request first, on the I/O thread
+  // One io_context per I/O thread, each run by its thread alone: a
+  // connection's handlers all run on one thread, and completions never wake
+  // another thread of a shared context (futex traffic that cost more than the
+  // work itself). The first also runs the acceptor and the sweep.
+  asio::io_context ioc{1};
+  std::vector<std::unique_ptr<asio::io_context>> more_iocs;
+  size_t next_ioc = 0;  // round-robin, on the acceptor's strand
   std::unique_ptr<ssl::context> tls;
   tcp::acceptor acceptor;
   asio::steady_timer accept_retry;
   asio::steady_timer sweep_timer;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> io_threads;
   WorkerPool pool;
   uint16_t port = 0;
@@ -194,14 +204,21 @@ struct HttpServer::Impl {
   std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions;
   std::unordered_map<std::string, size_t> per_address;
 
-  Impl(HttpServerOptions o, HttpHandler h)
+  Impl(HttpServerOptions o, HttpHandler h, AsyncHttpHandler ah)
       : opt(std::move(o)),
         handler(std::move(h)),
-        ioc(static_cast<int>(std::max(1u, opt.io_threads))),
+        async_handler(std::move(ah)),
         acceptor(asio::make_strand(ioc)),
         accept_retry(acceptor.get_executor()),
         sweep_timer(acceptor.get_executor()),
-        pool(opt.max_handler_threads) {}
+        pool(opt.max_handler_threads) {
+    for (unsigned i = 1; i < std::max(1u, opt.io_threads); ++i) more_iocs.push_back(std::make_unique<asio::io_context>(1));
+  }
+
+  asio::io_context& context_for_next_connection() {
+    const size_t i = next_ioc++ % (more_iocs.size() + 1);
+    return i == 0 ? ioc : *more_iocs[i - 1];
+  }
 
   void do_accept();
   void sweep();
@@ -498,7 +515,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   std::atomic<bool> closed_flag_{false};
   bool writing_ = false;
+  bool write_posted_ = false;
   std::deque<std::shared_ptr<WriteOp>> write_q_;
+  size_t batch_ops_ = 0;  // operations in the write in flight
+  std::string batch_;     // their bytes, when several were gathered
   bool keep_alive_ = false;
   std::shared_ptr<SessionWriter> writer_;  // the current request's; cleared when its response completes
   Clock::time_point request_start_{};
@@ -517,7 +537,23 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
         request_id_(request_id),
         chunked_(version >= 11),
         head_only_(head_only),
-        keep_alive_(keep_alive) {}
+        keep_alive_(keep_alive) {
+    strand_.executor = session_->executor();
+  }
+
+  // Non-blocking mode for an async handler: calls come on the session strand,
+  // queue their bytes and return at once. Set before the writer is used.
+  void set_inline(bool on) { inline_ = on; }
+
+  size_t queued_bytes() const { return queued_bytes_; }
+  void when_drained(std::function<void(bool)> fn) {
+    if (queued_bytes_ == 0) {
+      asio::post(session_->executor(), [self = shared_from_this(), fn = std::move(fn)] { fn(!self->failed_.load()); });
+    } else {
+      drained_.push_back(std::move(fn));
+    }
+  }
+  const IoStrand& strand() const { return strand_; }
 
   bool send(int status, std::string_view content_type, std::string body, const Headers& extra) override {
     std::lock_guard call(call_mu_);
@@ -690,7 +726,8 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
     return head;
   }
 
-  // Hands bytes to the session strand and waits until they are on the socket.
+  // Hands bytes to the session strand and waits until they are on the socket
+  // (inline mode: queues them there and returns).
   bool submit(std::string head, std::string body, WriteOp::After after) {
     if (session_->closed()) {
       failed_.store(true);
@@ -700,6 +737,7 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
     op->head = std::move(head);
     op->body = std::move(body);
     op->after = after;
+    if (inline_) return submit_inline(std::move(op));
     {
       std::lock_guard lock(mu_);
       op_done_ = false;
@@ -720,9 +758,35 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
     return op_ok_;
   }
 
+  bool submit_inline(std::shared_ptr<WriteOp> op) {
+    const size_t n = op->head.size() + op->body.size();
+    queued_bytes_ += n;
+    op->done = [self = shared_from_this(), n](bool ok) {
+      if (!ok) self->failed_.store(true);
+      self->queued_bytes_ -= n;
+      // Posted, not called: the session is in the middle of its write
+      // bookkeeping here, and a callback may well write again.
+      if (self->queued_bytes_ == 0 && !self->drained_.empty()) {
+        auto fns = std::move(self->drained_);
+        self->drained_.clear();
+        for (auto& fn : fns) {
+          asio::post(self->session_->executor(), [self, fn = std::move(fn)] { fn(!self->failed_.load()); });
+        }
+      }
+    };
+    // Already on the strand (inline calls are): no post, no wait.
+    session_->enqueue_write(std::move(op));
+    return !failed_.load();
+  }
+
   void session_abort() {
     asio::post(session_->executor(), [s = session_] { s->abort_response(); });
   }
+
+  IoStrand strand_;
+  bool inline_ = false;
+  size_t queued_bytes_ = 0;                   // inline mode; strand only
+  std::vector<std::function<void(bool)>> drained_;  // inline mode; strand only
 
   std::shared_ptr<Session> session_;
   const uint64_t request_id_;
@@ -741,6 +805,45 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
   std::condition_variable cv_;
   bool op_done_ = false;
   bool op_ok_ = false;
+};
+
+bool on_strand(const asio::any_io_executor& ex) {
+  const auto* strand = ex.target<asio::strand<asio::io_context::executor_type>>();
+  return strand != nullptr && strand->running_in_this_thread();
+}
+
+// What an async handler holds: the session's writer in inline mode. The last
+// reference going away is the async equivalent of a handler returning.
+class AsyncWriterHandle final : public AsyncResponseWriter {
+ public:
+  explicit AsyncWriterHandle(std::shared_ptr<SessionWriter> w) : w_(std::move(w)) {}
+  ~AsyncWriterHandle() override {
+    if (!armed_) return;
+    if (on_strand(w_->strand().executor)) {
+      w_->finish_after_handler();
+    } else {
+      asio::post(w_->strand().executor, [w = w_] { w->finish_after_handler(); });
+    }
+  }
+  void disarm() { armed_ = false; }
+
+  bool send(int status, std::string_view content_type, std::string body, const Headers& extra) override {
+    return w_->send(status, content_type, std::move(body), extra);
+  }
+  bool begin_stream(int status, std::string_view content_type, const Headers& extra) override {
+    return w_->begin_stream(status, content_type, extra);
+  }
+  bool write(std::string_view data) override { return w_->write(data); }
+  bool end_stream() override { return w_->end_stream(); }
+  bool client_connected() const override { return w_->client_connected(); }
+  bool completed() const override { return w_->completed(); }
+  size_t queued_bytes() const override { return w_->queued_bytes(); }
+  void when_drained(std::function<void(bool)> fn) override { w_->when_drained(std::move(fn)); }
+  const IoStrand& strand() const override { return w_->strand(); }
+
+ private:
+  std::shared_ptr<SessionWriter> w_;
+  bool armed_ = true;
 };
 
 void Session::mark_writer_peer_gone() {
@@ -763,6 +866,21 @@ void Session::dispatch() {
   auto writer = std::make_shared<SessionWriter>(shared_from_this(), request.id, request.version,
                                                 request.method == "HEAD", keep_alive_);
   writer_ = writer;
+  if (srv_.async_handler) {
+    writer->set_inline(true);
+    auto handle = std::make_shared<AsyncWriterHandle>(writer);
+    bool taken = true;
+    try {
+      taken = srv_.async_handler(request, handle);
+    } catch (const std::exception& e) {
+      log::warn("net: request {} async handler threw {}", request.id, typeid(e).name());
+    } catch (...) {
+      log::warn("net: request {} async handler threw a non-exception", request.id);
+    }
+    if (taken) return;  // the handle's holders answer now or later
+    handle->disarm();
+    writer->set_inline(false);
+  }
   HttpServer::Impl* srv = &srv_;
   const bool queued =
       srv_.pool.submit([srv, writer = std::move(writer), request = std::move(request)]() mutable {
@@ -784,7 +902,16 @@ void Session::enqueue_write(std::shared_ptr<WriteOp> op) {
     return;
   }
   write_q_.push_back(std::move(op));
-  if (!writing_) do_write_next();
+  // Writing starts once the current handler is done, so that everything it
+  // queued (a stream's last chunks and its end, say) goes out in one write:
+  // one TLS record and one system call instead of one each.
+  if (!writing_ && !write_posted_) {
+    write_posted_ = true;
+    asio::post(executor_, [self = shared_from_this()] {
+      self->write_posted_ = false;
+      self->do_write_next();
+    });
+  }
 }
 
 void Session::do_write_next() {
@@ -795,33 +922,59 @@ void Session::do_write_next() {
       op->done(false);
       continue;
     }
-    auto& op = *write_q_.front();
-    if (op.head.empty() && op.body.empty()) {
-      writing_ = true;
+    writing_ = true;
+    write_deadline_.store(ticks(Clock::now() + srv_.opt.write_timeout), std::memory_order_relaxed);
+    auto done = [self = shared_from_this()](error_code ec, size_t) { self->on_write_done(ec); };
+    const WriteOp& first = *write_q_.front();
+    if (write_q_.size() == 1 || first.body.size() > kMaxWriteBatch) {
+      // One operation: its buffers as they are (a large body is not copied).
+      batch_ops_ = 1;
+      if (first.head.empty() && first.body.empty()) {
+        on_write_done({});
+        continue;
+      }
+      std::array<asio::const_buffer, 2> bufs{asio::buffer(first.head), asio::buffer(first.body)};
+      async_write_all(bufs, std::move(done));
+      return;
+    }
+    // Several: gathered into one buffer (Asio's TLS stream writes one buffer
+    // per record, so a buffer sequence would still be several records).
+    batch_.clear();
+    batch_ops_ = 0;
+    for (const auto& op : write_q_) {
+      const size_t n = op->head.size() + op->body.size();
+      if (batch_ops_ > 0 && batch_.size() + n > kMaxWriteBatch) break;
+      batch_ += op->head;
+      batch_ += op->body;
+      ++batch_ops_;
+    }
+    if (batch_.empty()) {
       on_write_done({});
       continue;
     }
-    writing_ = true;
-    write_deadline_.store(ticks(Clock::now() + srv_.opt.write_timeout), std::memory_order_relaxed);
-    std::array<asio::const_buffer, 2> bufs{asio::buffer(op.head), asio::buffer(op.body)};
-    async_write_all(bufs, [self = shared_from_this()](error_code ec, size_t) { self->on_write_done(ec); });
+    async_write_all(std::array<asio::const_buffer, 1>{asio::buffer(batch_)}, std::move(done));
+    return;
   }
 }
 
 void Session::on_write_done(error_code ec) {
   write_deadline_.store(0, std::memory_order_relaxed);
-  auto op = std::move(write_q_.front());
-  write_q_.pop_front();
   writing_ = false;
   const bool ok = !ec && !closed_;
-  op->done(ok);
-  if (!ok) {
-    close();
-  } else if (op->after == WriteOp::After::response_complete) {
-    response_complete();
-  } else if (op->after == WriteOp::After::close) {
-    graceful_close();
+  const size_t n = std::min(batch_ops_, write_q_.size());
+  batch_ops_ = 0;
+  for (size_t i = 0; i < n && !write_q_.empty(); ++i) {  // an after-action may close (and fail) the queue
+    auto op = std::move(write_q_.front());
+    write_q_.pop_front();
+    op->done(ok);
+    if (!ok) continue;
+    if (op->after == WriteOp::After::response_complete) {
+      response_complete();
+    } else if (op->after == WriteOp::After::close) {
+      graceful_close();
+    }
   }
+  if (!ok) close();
   if (!writing_) do_write_next();
 }
 
@@ -876,7 +1029,7 @@ void Session::close() {
 }  // namespace
 
 void HttpServer::Impl::do_accept() {
-  acceptor.async_accept(asio::make_strand(ioc),
+  acceptor.async_accept(asio::make_strand(context_for_next_connection()),
                         [this](error_code ec, tcp::socket sock) { on_accept(ec, std::move(sock)); });
 }
 
@@ -962,12 +1115,17 @@ uint16_t HttpServer::port() const { return impl_->port; }
 size_t HttpServer::active_connections() const { return impl_->active.load(); }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options, HttpHandler handler) {
+  return start(std::move(options), std::move(handler), nullptr);
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options, HttpHandler handler,
+                                                      AsyncHttpHandler async_handler) {
   if (!handler) return make_error("net.bad_handler", "no handler");
   for (char ch : options.server_header) {
     if (ch == '\r' || ch == '\n' || ch == '\0')
       return make_error("net.bad_option", "server_header has control characters");
   }
-  auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(handler), std::move(async_handler));
   const auto& opt = impl->opt;
   if (opt.tls) {
     VEIL_ASSIGN_OR_RETURN(impl->tls, make_tls_context(*opt.tls));
@@ -990,14 +1148,16 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options,
   if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return make_error("net.bind", "cannot listen on " + opt.host + ":" + std::to_string(opt.port));
   impl->port = acc.local_endpoint(ec).port();
-  impl->work.emplace(impl->ioc.get_executor());
+  impl->work.push_back(asio::make_work_guard(impl->ioc));
+  for (auto& c : impl->more_iocs) impl->work.push_back(asio::make_work_guard(*c));
   Impl* raw = impl.get();
   asio::post(acc.get_executor(), [raw] {
     raw->do_accept();
     raw->sweep();
   });
-  for (unsigned i = 0; i < std::max(1u, opt.io_threads); ++i) {
-    raw->io_threads.emplace_back([raw] { raw->ioc.run(); });
+  raw->io_threads.emplace_back([raw] { raw->ioc.run(); });
+  for (auto& c : raw->more_iocs) {
+    raw->io_threads.emplace_back([c = c.get()] { c->run(); });
   }
   log::info("net: listening on {}:{} ({})", opt.host, impl->port, opt.tls ? "tls" : "plain");
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
@@ -1043,8 +1203,9 @@ void HttpServer::stop(std::chrono::milliseconds drain) {
   // Handlers see their writers fail and return; the I/O threads keep running
   // until then so that every pending write completes.
   s.pool.shutdown();
-  s.work.reset();
+  s.work.clear();
   s.ioc.stop();
+  for (auto& c : s.more_iocs) c->stop();
   for (auto& t : s.io_threads) t.join();
   s.io_threads.clear();
   log::info("net: server on port {} stopped", s.port);

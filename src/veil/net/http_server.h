@@ -5,7 +5,8 @@
 // de-chunked bytes); malformed requests get 400 and a close; a Transfer-Encoding
 // other than "chunked" gets 501. Error bodies are OpenAI-shaped JSON.
 // TLS 1.2+ only (1.3 preferred), no compression, ALPN "http/1.1". I/O threads
-// never block: handlers run on worker threads. Logs carry ids, method, path,
+// never block: blocking handlers run on worker threads; an optional async
+// handler may take requests on the I/O thread itself (no thread hand-off). Logs carry ids, method, path,
 // status, sizes and timings only (never query strings, headers or bodies).
 #pragma once
 
@@ -51,6 +52,9 @@ class HttpServer {
   // Errors "net.bad_address", "net.bind", "net.tls_config", "net.bad_handler",
   // "net.bad_option". Timeouts are enforced by a sweep every 100 ms.
   static Result<std::unique_ptr<HttpServer>> start(HttpServerOptions options, HttpHandler handler);
+  // The same, with an async handler that sees every request first.
+  static Result<std::unique_ptr<HttpServer>> start(HttpServerOptions options, HttpHandler handler,
+                                                   AsyncHttpHandler async_handler);
 
   ~HttpServer();  // stop(0s)
   HttpServer(const HttpServer&) = delete;

@@ -1,7 +1,9 @@
 // What a request handler uses to answer: a complete response or a stream.
 #pragma once
 
+#include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -50,5 +52,35 @@ class ResponseWriter {
 // if it throws, the same, and only the exception type is logged. A handler that
 // returns mid-stream gets its connection closed (the client sees a truncated body).
 using HttpHandler = std::function<void(const HttpRequest&, ResponseWriter&)>;
+
+// A connection's I/O strand (defined in net's private io_strand.h): what an
+// AsyncHttpClient call needs to run its callbacks beside the connection.
+struct IoStrand;
+
+// The writer an AsyncHttpHandler gets. It never blocks: send/begin_stream/
+// write/end_stream queue the bytes and return at once (false only when the
+// connection is already known to have failed). Call it on the connection's
+// strand: from the async handler itself, or from callbacks that run there
+// (an AsyncHttpClient call started with strand(), when_drained()).
+// Dropping the last reference without completing the response acts like a
+// blocking handler returning: 500 when nothing was sent, else the connection
+// is closed mid-stream.
+class AsyncResponseWriter : public ResponseWriter {
+ public:
+  // Bytes queued and not yet handed to the socket (backpressure: a producer
+  // stops reading its source above some bound and waits for when_drained).
+  virtual size_t queued_bytes() const = 0;
+  // Runs fn on the strand (never inside this call) once nothing is queued
+  // any more; `delivered` is false when a write failed (the client is gone).
+  virtual void when_drained(std::function<void(bool delivered)> fn) = 0;
+  virtual const IoStrand& strand() const = 0;
+};
+
+// Runs on the connection's I/O thread, before any worker is involved: it must
+// not block. Return true when it took the request (it then answers through the
+// writer, now or later from callbacks); false, having touched neither the
+// request nor the writer, to pass the request to the blocking HttpHandler on
+// a worker thread.
+using AsyncHttpHandler = std::function<bool(HttpRequest& request, const std::shared_ptr<AsyncResponseWriter>& writer)>;
 
 }  // namespace veil::net

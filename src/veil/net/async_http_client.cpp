@@ -1,0 +1,446 @@
+// Asynchronous HTTP/1.1 client on a caller-given strand (see the header).
+// Each call is a small state machine: [pooled fd | resolve → connect] →
+// write the request → read head and body through Beast's parser in 16 KiB
+// pieces → give the connection back when the response allows keep-alive.
+// One steady_timer per call enforces the connect, idle and total deadlines,
+// re-armed only when it fires (not per read).
+#include "veil/net/async_http_client.h"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/execution_context.hpp>
+#include <boost/asio/query.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "veil/base/ascii.h"
+#include "veil/net/io_strand.h"
+#include "veil/net/url.h"
+
+namespace veil::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr size_t kMaxIdlePerHost = 64;
+// A pooled connection unused for longer than this is dropped rather than
+// risking a race with the server's keep-alive timeout.
+constexpr auto kMaxIdleAge = std::chrono::seconds(20);
+constexpr uint32_t kMaxResponseHeaderBytes = 64 * 1024;
+constexpr size_t kReadPiece = 16 * 1024;
+
+struct IdleSocket {
+  tcp::socket sock;
+  Clock::time_point idle_since;
+};
+
+// Idle keep-alive connections, one pool per io_context, kept as Asio sockets
+// that stay registered with that context's reactor: taking one back costs no
+// system call. As an execution_context service it is shut down with its
+// io_context, before the reactor its sockets need is gone.
+class IdlePool final : public asio::execution_context::service {
+ public:
+  using key_type = IdlePool;
+  static inline asio::execution_context::id id;
+
+  explicit IdlePool(asio::execution_context& ctx) : asio::execution_context::service(ctx) {}
+
+  // A connection the server closed meanwhile is not detected here: a request
+  // that fails on a reused connection before any response byte is retried on
+  // a fresh one (see Call::fail).
+  std::optional<tcp::socket> take(const std::string& key) {
+    std::lock_guard lock(mu_);
+    auto it = idle_.find(key);
+    if (it == idle_.end()) return std::nullopt;
+    auto& list = it->second;
+    const auto now = Clock::now();
+    while (!list.empty()) {
+      IdleSocket c = std::move(list.back());  // most recently used first
+      list.pop_back();
+      if (now - c.idle_since < kMaxIdleAge) return std::move(c.sock);
+    }
+    return std::nullopt;
+  }
+
+  void give_back(const std::string& key, tcp::socket sock) {
+    std::lock_guard lock(mu_);
+    auto& list = idle_[key];
+    if (list.size() < kMaxIdlePerHost) list.push_back(IdleSocket{std::move(sock), Clock::now()});
+  }
+
+ private:
+  void shutdown() override {
+    std::lock_guard lock(mu_);
+    idle_.clear();
+  }
+
+  std::mutex mu_;  // uncontended when each io_context has one thread
+  std::unordered_map<std::string, std::vector<IdleSocket>> idle_;
+};
+
+bool token_is_safe(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c <= 0x20 || c >= 0x7f || c == ':') return false;
+  }
+  return true;
+}
+
+bool field_is_safe(std::string_view s) {
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  }
+  return true;
+}
+
+Error io_error(const error_code& ec, std::string_view what) {
+  if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == http::error::end_of_stream ||
+      ec == http::error::partial_message || ec == asio::error::broken_pipe) {
+    return make_error("net.closed", std::string(what) + ": connection closed by peer");
+  }
+  if (ec == http::error::body_limit || ec == http::error::header_limit) {
+    return make_error("net.too_large", "response exceeds the limit");
+  }
+  if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
+    return make_error("net.bad_response", "malformed HTTP response");
+  }
+  return make_error("net.io", std::string(what) + " failed: " + ec.message());
+}
+
+}  // namespace
+
+struct AsyncHttpClient::Impl {
+  AsyncHttpClientOptions opt;
+};
+
+namespace {
+
+class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Call> {
+ public:
+  Call(std::shared_ptr<AsyncHttpClient::Impl> client, asio::any_io_executor strand, ParsedUrl url,
+       std::string request, AsyncHttpCallbacks cb)
+      : client_(std::move(client)),
+        strand_(std::move(strand)),
+        sock_(strand_),
+        timer_(strand_),
+        pool_(asio::use_service<IdlePool>(asio::query(strand_, asio::execution::context))),
+        url_(std::move(url)),
+        key_(url_.host + ":" + std::to_string(url_.port)),
+        request_(std::move(request)),
+        cb_(std::move(cb)),
+        piece_(new char[kReadPiece]) {
+    buffer_.reserve(kReadPiece);
+    total_deadline_ = Clock::now() + client_->opt.response_timeout;
+  }
+
+  void begin() {
+    arm_timer(std::min(total_deadline_, Clock::now() + client_->opt.connect_timeout));
+    if (auto pooled = pool_.take(key_)) {
+      sock_ = std::move(*pooled);
+      reused_ = true;
+      return send();
+    }
+    connect();
+  }
+
+  void pause() override { paused_ = true; }
+
+  void resume() override {
+    if (!paused_ || done_) return;
+    paused_ = false;
+    last_activity_ = Clock::now();
+    if (read_wanted_) {
+      read_wanted_ = false;
+      read();
+    }
+  }
+
+  void cancel() override {
+    if (done_) return;
+    cancelled_ = true;
+    error_code ignored;
+    sock_.close(ignored);
+    if (resolver_) resolver_->cancel();
+    if (!io_pending_) finish(make_error("net.aborted", "request cancelled"));
+  }
+
+ private:
+  auto bound(void (Call::*fn)(error_code)) {
+    return asio::bind_executor(strand_, [self = shared_from_this(), fn](error_code ec, auto&&...) {
+      self->io_pending_ = false;
+      ((*self).*fn)(ec);
+    });
+  }
+
+  void connect() {
+    connecting_ = true;
+    error_code ec;
+    auto address = asio::ip::make_address(url_.host, ec);
+    if (!ec) {
+      endpoints_ = {tcp::endpoint(address, url_.port)};
+      return start_connect();
+    }
+    resolver_.emplace(strand_);
+    io_pending_ = true;
+    resolver_->async_resolve(
+        url_.host, std::to_string(url_.port),
+        asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, tcp::resolver::results_type r) {
+          self->io_pending_ = false;
+          if (self->done_) return;
+          if (ec || r.empty()) return self->finish(make_error("net.resolve", "cannot resolve host"));
+          self->endpoints_.clear();
+          for (const auto& e : r) self->endpoints_.push_back(e.endpoint());
+          self->start_connect();
+        }));
+  }
+
+  void start_connect() {
+    io_pending_ = true;
+    asio::async_connect(sock_, endpoints_,
+                        asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, const tcp::endpoint&) {
+                          self->io_pending_ = false;
+                          self->on_connect(ec);
+                        }));
+  }
+
+  void on_connect(error_code ec) {
+    connecting_ = false;
+    if (done_) return;
+    if (timed_out_) return finish(make_error("net.timeout", "connect timed out"));
+    if (cancelled_) return finish(make_error("net.aborted", "request cancelled"));
+    if (ec) return finish(make_error("net.connect", "cannot connect: " + ec.message()));
+    sock_.set_option(tcp::no_delay(true), ec);
+    send();
+  }
+
+  void send() {
+    last_activity_ = Clock::now();
+    idle_phase_ = true;
+    io_pending_ = true;
+    asio::async_write(sock_, asio::buffer(request_), bound(&Call::on_sent));
+  }
+
+  void on_sent(error_code ec) {
+    if (done_) return;
+    if (ec) return fail(ec, "sending the request");
+    parser_.emplace();
+    parser_->header_limit(kMaxResponseHeaderBytes);
+    parser_->body_limit(client_->opt.max_response_bytes);
+    read();
+  }
+
+  void read() {
+    if (paused_) {
+      read_wanted_ = true;
+      return;
+    }
+    auto& body = parser_->get().body();
+    body.data = piece_.get();
+    body.size = kReadPiece;
+    io_pending_ = true;
+    http::async_read_some(sock_, buffer_, *parser_, bound(&Call::on_read));
+  }
+
+  void on_read(error_code ec) {
+    if (done_) return;
+    if (ec == http::error::need_buffer) ec = {};
+    last_activity_ = Clock::now();
+    if (buffer_.size() > 0 || parser_->got_some()) any_bytes_ = true;
+    if (ec) return fail(ec, "reading the response");
+    auto& msg = parser_->get();
+    const size_t n = kReadPiece - msg.body().size;
+    if (!head_delivered_ && parser_->is_header_done()) {
+      const int status = static_cast<int>(msg.result_int());
+      if (status >= 100 && status < 200 && status != 101) {
+        // An interim response has no body: start over for the final one.
+        if (!parser_->is_done()) return read();
+        parser_.emplace();
+        parser_->header_limit(kMaxResponseHeaderBytes);
+        parser_->body_limit(client_->opt.max_response_bytes);
+        return read();
+      }
+      head_delivered_ = true;
+      if (cb_.on_headers) {
+        Headers headers;
+        headers.reserve(8);
+        for (const auto& f : msg.base()) headers.emplace_back(ascii_lower(f.name_string()), std::string(f.value()));
+        if (!cb_.on_headers(status, headers)) return abort();
+      }
+    }
+    if (n > 0 && cb_.on_data && !cb_.on_data(std::string_view(piece_.get(), n))) return abort();
+    if (done_) return;  // a callback cancelled
+    if (parser_->is_done()) {
+      if (msg.keep_alive() && buffer_.size() == 0) keep_connection();
+      return finish(ok_status());
+    }
+    read();
+  }
+
+  void keep_connection() { pool_.give_back(key_, std::move(sock_)); }
+
+  void abort() {
+    error_code ignored;
+    sock_.close(ignored);
+    finish(make_error("net.aborted", "stream aborted by the caller"));
+  }
+
+  void fail(error_code ec, std::string_view what) {
+    if (timed_out_) return finish(make_error("net.timeout", std::string(what) + " timed out"));
+    if (cancelled_) return finish(make_error("net.aborted", "request cancelled"));
+    // A pooled connection the server had already closed: nothing was
+    // processed, so the request is safe to send again on a fresh one.
+    if (reused_ && !any_bytes_ && !retried_) {
+      retried_ = true;
+      reused_ = false;
+      error_code ignored;
+      sock_.close(ignored);
+      sock_ = tcp::socket(strand_);
+      buffer_.clear();
+      return connect();
+    }
+    finish(io_error(ec, what));
+  }
+
+  void finish(Status st) {
+    if (done_) return;
+    done_ = true;
+    timer_.cancel();
+    error_code ignored;
+    if (sock_.is_open()) sock_.close(ignored);
+    auto on_done = std::move(cb_.on_done);
+    cb_ = {};
+    if (on_done) on_done(std::move(st));
+  }
+
+  // The deadline in force now: connect, or min(total, last byte + idle); a
+  // paused call waits on its consumer, so only the total deadline counts.
+  Clock::time_point current_deadline() const {
+    if (!idle_phase_) return std::min(total_deadline_, connect_deadline_);
+    if (paused_) return total_deadline_;
+    return std::min(total_deadline_, last_activity_ + client_->opt.idle_read_timeout);
+  }
+
+  void arm_timer(Clock::time_point connect_deadline) {
+    connect_deadline_ = connect_deadline;
+    timer_.expires_at(connect_deadline);
+    timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](error_code ec) { self->on_timer(ec); }));
+  }
+
+  void on_timer(error_code ec) {
+    if (ec || done_) return;  // cancelled
+    const auto deadline = current_deadline();
+    if (Clock::now() < deadline) {
+      timer_.expires_at(deadline);
+      timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](error_code e) { self->on_timer(e); }));
+      return;
+    }
+    timed_out_ = true;
+    error_code ignored;
+    sock_.close(ignored);  // the pending operation completes with an error
+    if (resolver_) resolver_->cancel();
+    if (!io_pending_) finish(make_error("net.timeout", "upstream timed out"));
+  }
+
+  std::shared_ptr<AsyncHttpClient::Impl> client_;
+  asio::any_io_executor strand_;
+  tcp::socket sock_;
+  asio::steady_timer timer_;
+  IdlePool& pool_;
+  std::optional<tcp::resolver> resolver_;
+  std::vector<tcp::endpoint> endpoints_;
+  ParsedUrl url_;
+  std::string key_;
+  std::string request_;
+  AsyncHttpCallbacks cb_;
+  std::unique_ptr<char[]> piece_;
+  beast::flat_buffer buffer_;
+  std::optional<http::response_parser<http::buffer_body>> parser_;
+  Clock::time_point total_deadline_{};
+  Clock::time_point connect_deadline_{};
+  Clock::time_point last_activity_{};
+  bool connecting_ = false;
+  bool idle_phase_ = false;  // connected: the idle deadline applies
+  bool io_pending_ = false;
+  bool reused_ = false;
+  bool retried_ = false;
+  bool any_bytes_ = false;
+  bool head_delivered_ = false;
+  bool paused_ = false;
+  bool read_wanted_ = false;
+  bool timed_out_ = false;
+  bool cancelled_ = false;
+  bool done_ = false;
+};
+
+}  // namespace
+
+AsyncHttpClient::AsyncHttpClient(AsyncHttpClientOptions options) : impl_(std::make_shared<Impl>()) {
+  impl_->opt = options;
+}
+
+AsyncHttpClient::~AsyncHttpClient() = default;
+
+bool AsyncHttpClient::supports(std::string_view url) {
+  auto u = parse_url(url);
+  return u.ok() && !u->tls();
+}
+
+Result<std::shared_ptr<AsyncHttpCall>> AsyncHttpClient::start(const IoStrand& strand, std::string_view method,
+                                                              std::string_view url, const Headers& headers,
+                                                              std::string body, AsyncHttpCallbacks callbacks) {
+  VEIL_ASSIGN_OR_RETURN(ParsedUrl u, parse_url(url));
+  if (u.tls()) return make_error("net.bad_url", "the async client speaks plain HTTP only");
+  if (!token_is_safe(method)) return make_error("net.bad_method", "bad method");
+  // RFC 9112 §3: request-line, fields, CRLF, body — one buffer, one write.
+  std::string request;
+  request.reserve(160 + u.target.size() + body.size());
+  request.append(method);
+  request += ' ';
+  request += u.target;
+  request += " HTTP/1.1\r\nHost: ";
+  request += u.host_header();
+  request += "\r\n";
+  for (const auto& [name, value] : headers) {
+    if (!token_is_safe(name) || !field_is_safe(value)) {
+      return make_error("net.bad_header", "header name or value with forbidden characters");
+    }
+    if (ascii_lower(name) == "content-length" || ascii_lower(name) == "transfer-encoding" ||
+        ascii_lower(name) == "host") {
+      continue;
+    }
+    request += name;
+    request += ": ";
+    request += value;
+    request += "\r\n";
+  }
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+    request += "Content-Length: ";
+    request += std::to_string(body.size());
+    request += "\r\n";
+  }
+  request += "\r\n";
+  request += body;
+  auto call = std::make_shared<Call>(impl_, strand.executor, std::move(u), std::move(request), std::move(callbacks));
+  // Never inside start(): the caller may still be setting up around the call.
+  asio::post(strand.executor, [call] { call->begin(); });
+  return std::shared_ptr<AsyncHttpCall>(call);
+}
+
+}  // namespace veil::net
