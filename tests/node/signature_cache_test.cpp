@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "veil/node/signature_cache.h"
@@ -19,6 +20,64 @@ TEST(SignatureCache, PendingLookupWaitsForSigning) {
   ASSERT_TRUE(found);
   EXPECT_EQ(found->state, SignatureState::signed_ok);
   EXPECT_EQ(found->response.text, "m:a:b");
+}
+
+SignedResponse fake_sign(std::string text, std::atomic<int>* calls) {
+  calls->fetch_add(1);
+  return SignedResponse{text, "0xsig:" + text, "ed:" + text};
+}
+
+TEST(SignatureCache, UnsignedEntryIsSignedByTheFirstLookup) {
+  SignatureCache cache;
+  std::atomic<int> calls{0};
+  cache.set_signer([&](std::string t) { return fake_sign(std::move(t), &calls); });
+  cache.add_pending("chatcmpl-2", "m");
+  cache.add_unsigned("chatcmpl-2", "m", "m:req:resp");
+  EXPECT_EQ(calls.load(), 0);  // nothing signed until asked
+  auto found = cache.find("chatcmpl-2", std::chrono::milliseconds(0));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->state, SignatureState::signed_ok);
+  EXPECT_EQ(found->response.text, "m:req:resp");
+  EXPECT_EQ(found->response.ecdsa_signature, "0xsig:m:req:resp");
+  // Signed once: later lookups and the background signer reuse it.
+  cache.sign_if_unsigned("chatcmpl-2");
+  auto again = cache.find("chatcmpl-2", std::chrono::milliseconds(0));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->response.ed25519_signature, "ed:m:req:resp");
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(SignatureCache, BackgroundSigningBeforeLookup) {
+  SignatureCache cache;
+  std::atomic<int> calls{0};
+  cache.set_signer([&](std::string t) { return fake_sign(std::move(t), &calls); });
+  cache.add_unsigned("c", "m", "m:1:2");
+  cache.sign_if_unsigned("c");
+  EXPECT_EQ(calls.load(), 1);
+  auto found = cache.find("c", std::chrono::milliseconds(0));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->state, SignatureState::signed_ok);
+  EXPECT_EQ(calls.load(), 1);
+  cache.sign_if_unsigned("unknown");  // no entry: nothing to do
+  cache.mark_disconnected("d", "m");
+  cache.sign_if_unsigned("d");  // nothing to sign for a broken stream
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(SignatureCache, LookupWaitingForAStreamSignsWhenItEnds) {
+  SignatureCache cache;
+  std::atomic<int> calls{0};
+  cache.set_signer([&](std::string t) { return fake_sign(std::move(t), &calls); });
+  cache.add_pending("s", "m");
+  std::thread stream_end([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    cache.add_unsigned("s", "m", "m:x:y");
+  });
+  auto found = cache.find("s", std::chrono::seconds(5));
+  stream_end.join();
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->state, SignatureState::signed_ok);
+  EXPECT_EQ(found->response.text, "m:x:y");
 }
 
 TEST(SignatureCache, PendingLookupGivesUpAtDeadline) {

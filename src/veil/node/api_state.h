@@ -6,6 +6,7 @@
 
 #include "veil/attest/gpu/gpu_provider.h"
 #include "veil/attest/tee/tee_provider.h"
+#include "veil/net/async_http_client.h"
 #include "veil/net/response_writer.h"
 #include "veil/node/attestation_service.h"
 #include "veil/node/backend.h"
@@ -18,6 +19,8 @@
 
 namespace veil::node {
 
+class UpstreamBackend;
+
 struct ApiState {
   NodeOptions options;
   std::string served_model_name;
@@ -26,11 +29,15 @@ struct ApiState {
   std::unique_ptr<attest::TeeProvider> tee;
   std::unique_ptr<attest::GpuEvidenceProvider> gpu;
   std::unique_ptr<Backend> backend;
+  // Set when the backend is an upstream over plain HTTP: inference requests
+  // then take the event-driven path on the I/O thread (async_inference.cpp).
+  UpstreamBackend* async_upstream = nullptr;
+  std::unique_ptr<net::AsyncHttpClient> async_client;
   std::unique_ptr<AttestationService> attestation;
   SignatureCache signatures;
   Metrics metrics;
-  // Declared last: destroyed first, signing what is queued while keys and
-  // cache still exist.
+  // Declared last: destroyed (its thread joined) first, while the keys and
+  // the cache its jobs use still exist.
   SigningQueue signer;
 
   explicit ApiState(SignatureCache::Options sig) : signatures(sig) {}

@@ -10,6 +10,7 @@
 #include "veil/crypto/hash.h"
 #include "veil/crypto/random.h"
 #include "veil/node/api_state.h"
+#include "veil/node/inference.h"
 
 namespace veil::node {
 
@@ -114,141 +115,157 @@ std::string stamp(boost::json::object& obj, Endpoint e, const std::string& model
   return id;
 }
 
-std::string signed_text(const std::string& model, const std::string& request_hash, const std::string& response_hash) {
-  return model + ":" + request_hash + ":" + response_hash;
-}
-
 }  // namespace
 
-int handle_inference(ApiState& st, Endpoint endpoint, const net::HttpRequest& req, net::ResponseWriter& w) {
+BackendRequest PreparedInference::backend_request() const {
+  const auto& body = parsed.get_object();
+  return BackendRequest{endpoint, &body, stream, stream && wants_usage(body)};
+}
+
+std::variant<ApiError, PreparedInference> prepare_inference(ApiState& st, Endpoint endpoint,
+                                                            const net::HttpRequest& req) {
   for (const char* h : kE2eeHeaders) {
     if (req.header(h)) {
-      return send_error(w, bad_request("end-to-end encryption is not supported by this node yet", std::nullopt,
-                                       "e2ee_not_supported"));
+      return bad_request("end-to-end encryption is not supported by this node yet", std::nullopt,
+                         "e2ee_not_supported");
     }
   }
+  PreparedInference p;
+  p.endpoint = endpoint;
   boost::system::error_code ec;
   boost::json::parse_options popts;
   popts.max_depth = 64;
-  boost::json::value parsed = boost::json::parse(req.body, ec, {}, popts);
-  if (ec) return send_error(w, bad_request("request body is not valid JSON"));
-  if (!parsed.is_object()) return send_error(w, bad_request("request body must be a JSON object"));
-  boost::json::object& body = parsed.as_object();
-  if (auto err = validate(endpoint, body)) return send_error(w, *err);
-  const std::string model(body.at("model").get_string());
-  if (model != st.served_model_name) {
-    return send_error(w, ApiError{404, "invalid_request_error", "the model does not exist on this node", "model",
-                                  std::string("model_not_found")});
+  p.parsed = boost::json::parse(req.body, ec, {}, popts);
+  if (ec) return bad_request("request body is not valid JSON");
+  if (!p.parsed.is_object()) return bad_request("request body must be a JSON object");
+  const boost::json::object& body = p.parsed.get_object();
+  if (auto err = validate(endpoint, body)) return *err;
+  p.model = std::string(body.at("model").get_string());
+  if (p.model != st.served_model_name) {
+    return ApiError{404, "invalid_request_error", "the model does not exist on this node", "model",
+                    std::string("model_not_found")};
   }
   if (!st.backend->supports(endpoint)) {
-    return send_error(w, ApiError{400, "invalid_request_error", "this model does not serve this endpoint", "model",
-                                  std::string("unsupported_endpoint")});
+    return ApiError{400, "invalid_request_error", "this model does not serve this endpoint", "model",
+                    std::string("unsupported_endpoint")};
   }
+  p.request_hash = crypto::sha256_hex(std::string_view(req.body));
+  p.stream = (endpoint == Endpoint::chat_completions || endpoint == Endpoint::completions) && wants_stream(body);
+  return p;
+}
 
-  const std::string request_hash = crypto::sha256_hex(std::string_view(req.body));
-  const bool stream = (endpoint == Endpoint::chat_completions || endpoint == Endpoint::completions) && wants_stream(body);
-  BackendRequest breq{endpoint, &body, stream, wants_usage(body)};
-  Usage usage;
+void sign_response(ApiState& st, const std::string& chat_id, const std::string& model,
+                   const std::string& request_hash, const std::string& response_hash) {
+  st.signatures.add_unsigned(chat_id, model, model + ":" + request_hash + ":" + response_hash);
+  st.signer.submit([&st, id = chat_id] { st.signatures.sign_if_unsigned(id); });
+}
 
-  if (!stream) {
-    auto result = st.backend->complete(breq, &usage);
-    if (!result.ok()) return send_error(w, from_backend_error(result.error()));
-    boost::json::object obj = std::move(result).value();
-    const std::string id = stamp(obj, endpoint, model, nullptr);
-    std::string text = js_stringify(obj);
-    const std::string response_hash = crypto::sha256_hex(std::string_view(text));
-    st.signatures.add_pending(id, model);
-    w.send(200, "application/json", std::move(text));
-    // Signed after the last byte went out, off the client's latency path.
-    st.signer.submit([&st, id, model, text = signed_text(model, request_hash, response_hash)]() mutable {
-      st.signatures.complete(id, model, st.keys->sign_both(std::move(text)));
-    });
-    st.metrics.record_tokens(usage.prompt_tokens, usage.completion_tokens);
-    return 200;
-  }
-
-  // Chunks are serialized and hashed as they come and written in batches
-  // (flush); the hash covers exactly the bytes handed to the socket.
-  struct StreamSink : ChunkSink {
-    ApiState& st;
-    net::ResponseWriter& w;
-    Endpoint endpoint;
-    const std::string& model;
-    crypto::Sha256 hasher;
-    std::optional<std::string> chat_id;
-    std::string pending;
-    bool started = false;
-    bool client_ok = true;
-
-    StreamSink(ApiState& s, net::ResponseWriter& writer, Endpoint e, const std::string& m)
-        : st(s), w(writer), endpoint(e), model(m) {}
-
-    bool chunk(boost::json::object&& c) override {
-      if (!client_ok) return false;
-      const std::string id = stamp(c, endpoint, model, chat_id ? &*chat_id : nullptr);
-      if (!chat_id) {
-        chat_id = id;
-        st.signatures.add_pending(id, model);
-      }
-      pending += "data: ";
-      js_stringify_append(c, pending);
-      pending += "\n\n";
-      return true;
-    }
-    bool flush() override {
-      if (!client_ok) return false;
-      if (pending.empty()) return true;
-      if (!started) {
-        started = true;
-        if (!w.begin_stream(200, "text/event-stream")) return client_ok = false;
-      }
-      hasher.update(std::string_view(pending));
-      client_ok = w.write(pending);
-      pending.clear();
-      return client_ok;
-    }
-  } sink(st, w, endpoint, model);
-
-
-  Status status = st.backend->stream(breq, sink, &usage);
+int respond_complete(ApiState& st, const PreparedInference& p, boost::json::object obj, const Usage& usage,
+                     net::ResponseWriter& w) {
+  const std::string id = stamp(obj, p.endpoint, p.model, nullptr);
+  std::string text = js_stringify(obj);
+  const std::string response_hash = crypto::sha256_hex(std::string_view(text));
+  st.signatures.add_pending(id, p.model);
+  w.send(200, "application/json", std::move(text));
+  // Signed after the last byte went out, off the client's latency path.
+  sign_response(st, id, p.model, p.request_hash, response_hash);
   st.metrics.record_tokens(usage.prompt_tokens, usage.completion_tokens);
+  return 200;
+}
 
-  if (!sink.started && sink.pending.empty() && !status.ok()) {
-    // Nothing sent yet: a plain OpenAI error with its status.
-    if (sink.chat_id) st.signatures.mark_disconnected(*sink.chat_id, model);
-    return send_error(w, from_backend_error(status.error()));
+bool StreamResponse::chunk(boost::json::object&& c) {
+  if (!client_ok_) return false;
+  const std::string id = stamp(c, p_.endpoint, p_.model, chat_id_ ? &*chat_id_ : nullptr);
+  if (!chat_id_) {
+    chat_id_ = id;
+    st_.signatures.add_pending(id, p_.model);
   }
-  if (!sink.chat_id) {
+  pending_ += "data: ";
+  js_stringify_append(c, pending_);
+  pending_ += "\n\n";
+  return true;
+}
+
+bool StreamResponse::flush() {
+  if (!client_ok_) return false;
+  if (pending_.empty()) return true;
+  if (!started_) {
+    started_ = true;
+    if (!w_.begin_stream(200, "text/event-stream")) return client_ok_ = false;
+  }
+  hasher_.update(std::string_view(pending_));
+  client_ok_ = w_.write(pending_);
+  pending_.clear();
+  return client_ok_;
+}
+
+bool StreamResponse::finish(const Status& status, uint64_t request_id) {
+  if (!started_ && pending_.empty() && !status.ok()) {
+    // Nothing sent yet: a plain OpenAI error with its status.
+    if (chat_id_) st_.signatures.mark_disconnected(*chat_id_, p_.model);
+    http_status_ = send_error(w_, from_backend_error(status.error()));
+    return false;
+  }
+  if (!chat_id_) {
     // A stream without a single chunk: still well-formed, and signed.
-    sink.chat_id = new_id(endpoint);
-    st.signatures.add_pending(*sink.chat_id, model);
+    chat_id_ = new_id(p_.endpoint);
+    st_.signatures.add_pending(*chat_id_, p_.model);
   }
   if (status.ok()) {
     // The last chunks and the terminator go out in one write.
-    sink.pending += "data: [DONE]\n\n";
-    if (!sink.started && sink.client_ok) {
-      sink.started = true;
-      sink.client_ok = w.begin_stream(200, "text/event-stream");
+    pending_ += "data: [DONE]\n\n";
+    if (!started_ && client_ok_) {
+      started_ = true;
+      client_ok_ = w_.begin_stream(200, "text/event-stream");
     }
-    if (sink.flush() && w.end_stream()) {
-      const std::string response_hash = hex_encode(sink.hasher.finish());
-      st.signer.submit([&st, id = *sink.chat_id, model, text = signed_text(model, request_hash, response_hash)]() mutable {
-        st.signatures.complete(id, model, st.keys->sign_both(std::move(text)));
-      });
-      return 200;
-    }
-  } else if (sink.client_ok) {
+    if (flush() && w_.end_stream()) return true;
+  } else if (client_ok_) {
     // Failure mid-stream: what was produced, then the error in-band; no [DONE].
-    sink.flush();
-    if (sink.client_ok) {
-      w.write("data: " + error_body(from_backend_error(status.error())) + "\n\n");
-      w.end_stream();
+    flush();
+    if (client_ok_) {
+      w_.write("data: " + error_body(from_backend_error(status.error())) + "\n\n");
+      w_.end_stream();
     }
+    record_disconnect();
+    log::info("req={} stream ended without [DONE] (backend error)", request_id);
+    return false;
   }
-  st.metrics.record_stream_disconnect();
-  st.signatures.mark_disconnected(*sink.chat_id, model);
-  log::info("req={} stream ended without [DONE] ({})", req.id, sink.client_ok ? "backend error" : "client gone");
-  return 200;
+  record_disconnect();
+  log::info("req={} stream ended without [DONE] (client gone)", request_id);
+  return false;
+}
+
+void StreamResponse::delivered(bool ok, uint64_t request_id) {
+  if (ok) {
+    sign_response(st_, *chat_id_, p_.model, p_.request_hash, hex_encode(hasher_.finish()));
+    return;
+  }
+  record_disconnect();
+  log::info("req={} stream ended without [DONE] (client gone)", request_id);
+}
+
+void StreamResponse::record_disconnect() {
+  st_.metrics.record_stream_disconnect();
+  st_.signatures.mark_disconnected(*chat_id_, p_.model);
+}
+
+int handle_inference(ApiState& st, Endpoint endpoint, const net::HttpRequest& req, net::ResponseWriter& w) {
+  auto prepared = prepare_inference(st, endpoint, req);
+  if (auto* err = std::get_if<ApiError>(&prepared)) return send_error(w, *err);
+  const PreparedInference& p = std::get<PreparedInference>(prepared);
+  const BackendRequest breq = p.backend_request();
+  Usage usage;
+  if (!p.stream) {
+    auto result = st.backend->complete(breq, &usage);
+    if (!result.ok()) return send_error(w, from_backend_error(result.error()));
+    return respond_complete(st, p, std::move(result).value(), usage, w);
+  }
+  StreamResponse sink(st, w, p);
+  const Status status = st.backend->stream(breq, sink, &usage);
+  st.metrics.record_tokens(usage.prompt_tokens, usage.completion_tokens);
+  // The blocking writer's end_stream() returns once the bytes are on the socket.
+  if (sink.finish(status, req.id)) sink.delivered(true, req.id);
+  return sink.http_status();
 }
 
 }  // namespace veil::node

@@ -13,6 +13,7 @@
 #include "veil/net/http_server.h"
 #include "veil/node/api_state.h"
 #include "veil/node/builtin_backend.h"
+#include "veil/node/inference.h"
 #include "veil/node/model_measurement.h"
 #include "veil/node/upstream_backend.h"
 
@@ -82,6 +83,7 @@ Result<std::unique_ptr<NodeService>> NodeService::start(const NodeOptions& optio
 
   VEIL_ASSIGN_OR_RETURN(auto tls, make_tls_identity(options));
   api->keys = std::make_unique<NodeKeys>(std::move(tls));
+  api->signatures.set_signer([keys = api->keys.get()](std::string text) { return keys->sign_both(std::move(text)); });
 
   // Backend, and the model measurement that goes with it.
   std::optional<std::array<uint8_t, 32>> model_hash;
@@ -89,7 +91,18 @@ Result<std::unique_ptr<NodeService>> NodeService::start(const NodeOptions& optio
     UpstreamOptions uo;
     uo.base_url = options.upstream_url;
     uo.upstream_model = options.upstream_model;
-    api->backend = std::make_unique<UpstreamBackend>(uo);
+    auto upstream = std::make_unique<UpstreamBackend>(uo);
+    if (net::AsyncHttpClient::supports(upstream->options().base_url)) {
+      // Plain HTTP (the usual loopback upstream in the same CVM): inference is
+      // proxied on the I/O thread. https upstreams use the blocking client.
+      net::AsyncHttpClientOptions ao;
+      ao.connect_timeout = uo.connect_timeout;
+      ao.response_timeout = uo.response_timeout;
+      ao.idle_read_timeout = uo.idle_read_timeout;
+      api->async_client = std::make_unique<net::AsyncHttpClient>(ao);
+      api->async_upstream = upstream.get();
+    }
+    api->backend = std::move(upstream);
     api->served_model_name = options.served_model_name;
     if (!options.model_dir.empty()) {
       log::info("measuring model directory (this reads every weight file once)");
@@ -145,9 +158,18 @@ Result<std::unique_ptr<NodeService>> NodeService::start(const NodeOptions& optio
   so.idle_timeout = options.idle_timeout;
   so.io_threads = options.io_threads;
   ApiState* raw = api.get();
-  VEIL_ASSIGN_OR_RETURN(auto server, net::HttpServer::start(so, [raw](const net::HttpRequest& req, net::ResponseWriter& w) {
-    handle_request(*raw, req, w);
-  }));
+  net::AsyncHttpHandler async_handler;
+  if (raw->async_upstream) {
+    async_handler = [raw](net::HttpRequest& req, const std::shared_ptr<net::AsyncResponseWriter>& w) {
+      return handle_inference_async(*raw, req, w);
+    };
+  }
+  VEIL_ASSIGN_OR_RETURN(auto server, net::HttpServer::start(
+                                         so,
+                                         [raw](const net::HttpRequest& req, net::ResponseWriter& w) {
+                                           handle_request(*raw, req, w);
+                                         },
+                                         std::move(async_handler)));
 
   auto state = std::make_unique<State>();
   state->api = std::move(api);

@@ -1,5 +1,10 @@
 #include "veil/node/signing_queue.h"
 
+#include <pthread.h>
+#include <sched.h>
+
+#include "veil/base/log.h"
+
 namespace veil::node {
 
 SigningQueue::SigningQueue(size_t max_pending) : max_pending_(max_pending), thread_([this] { run(); }) {}
@@ -8,28 +13,31 @@ SigningQueue::~SigningQueue() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    jobs_.clear();
   }
   cv_.notify_all();
   thread_.join();
 }
 
 void SigningQueue::submit(std::function<void()> job) {
-  {
-    std::lock_guard lock(mutex_);
-    if (!stopping_ && jobs_.size() < max_pending_) {
-      jobs_.push_back(std::move(job));
-      cv_.notify_one();
-      return;
-    }
-  }
-  job();  // full (or stopping): sign here
+  std::lock_guard lock(mutex_);
+  if (stopping_ || jobs_.size() >= max_pending_) return;  // signed on lookup instead
+  jobs_.push_back(std::move(job));
+  cv_.notify_one();
 }
 
 void SigningQueue::run() {
+  // Runs only when no other thread wants the CPU; lowering one's own
+  // priority needs no privilege.
+  sched_param param{};
+  param.sched_priority = 0;
+  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) != 0) {
+    log::debug("signing queue: SCHED_IDLE unavailable; signing at normal priority");
+  }
   std::unique_lock lock(mutex_);
   for (;;) {
     cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-    if (jobs_.empty()) return;  // stopping, and everything signed
+    if (stopping_) return;
     auto job = std::move(jobs_.front());
     jobs_.pop_front();
     lock.unlock();

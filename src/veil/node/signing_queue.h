@@ -1,11 +1,14 @@
-// Signs finished responses on a thread of its own, so that a request's
-// handler returns (and its connection can read the next request) as soon as
-// the last byte is sent: signing both keys costs ~45 µs of CPU, which belongs
-// off the latency path (WIRE.md section 4 lets signing finish just after the
-// last byte; a signature lookup waits for it).
+// The background signer: one thread at idle scheduling priority (Linux
+// SCHED_IDLE) that signs finished responses while the machine has CPU to
+// spare. Signing both keys costs ~45 µs of CPU, which belongs neither on a
+// request's latency path nor in the way of serving under load: a signature
+// that is looked up before the background signer got to it is signed by the
+// lookup itself (signature_cache.h), so a job here is an optimisation, never
+// a duty.
 //
-// Bounded: past max_pending queued jobs, submit() signs on the caller's
-// thread instead, so an overloaded node slows down rather than growing memory.
+// Bounded: past max_pending queued jobs, submit() drops the job (the entry
+// stays signable on lookup), so an overloaded node neither grows memory nor
+// spends its I/O threads on signing.
 #pragma once
 
 #include <condition_variable>
@@ -19,7 +22,7 @@ namespace veil::node {
 class SigningQueue {
  public:
   explicit SigningQueue(size_t max_pending = 4096);
-  ~SigningQueue();  // signs everything still queued, then joins
+  ~SigningQueue();  // drops what is still queued, then joins
 
   void submit(std::function<void()> job);
 

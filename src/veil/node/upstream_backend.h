@@ -33,9 +33,12 @@ class UpstreamBackend : public Backend {
   Status stream(const BackendRequest& req, ChunkSink& sink, Usage* usage) override;
   bool supports(Endpoint) const override { return true; }
 
- private:
+  // For the event-driven path (async_inference.cpp).
   std::string forward_body(const BackendRequest& req) const;
   std::string url_for(Endpoint e) const;
+  const UpstreamOptions& options() const { return options_; }
+
+ private:
 
   UpstreamOptions options_;
   std::unique_ptr<net::HttpClient> client_;

@@ -1,0 +1,117 @@
+#include "veil/node/upstream_protocol.h"
+
+#include <boost/json.hpp>
+
+#include "veil/base/log.h"
+
+namespace veil::node {
+
+std::string upstream_forward_body(const BackendRequest& req, const std::string& upstream_model) {
+  boost::json::object body = *req.body;
+  if (!upstream_model.empty()) body["model"] = upstream_model;
+  if (req.stream) {
+    // Always learn token counts, whatever the client asked for.
+    boost::json::object so;
+    if (auto it = body.find("stream_options"); it != body.end() && it->value().is_object()) so = it->value().get_object();
+    so["include_usage"] = true;
+    body["stream_options"] = std::move(so);
+  }
+  return boost::json::serialize(body);
+}
+
+Error upstream_transport_error(const Error& e) {
+  if (e.code.find("timeout") != std::string::npos) return make_error("upstream.timeout", "upstream timed out");
+  return make_error("upstream.unavailable", "upstream is unavailable");
+}
+
+Error upstream_status_error(int status) {
+  if (status == 400 || status == 422) return make_error("upstream.bad_request", "upstream rejected the request");
+  if (status == 404) return make_error("upstream.model_not_found", "upstream does not serve this model");
+  if (status == 429) return make_error("upstream.rate_limited", "upstream is busy");
+  if (status == 503) return make_error("upstream.unavailable", "upstream is unavailable");
+  if (status == 504) return make_error("upstream.timeout", "upstream timed out");
+  return make_error("upstream.error", "upstream failed (HTTP " + std::to_string(status) + ")");
+}
+
+Result<boost::json::object> parse_upstream_object(std::string_view text) {
+  boost::system::error_code ec;
+  boost::json::parse_options opts;
+  opts.max_depth = 64;
+  auto v = boost::json::parse(text, ec, {}, opts);
+  if (ec || !v.is_object()) return make_error("upstream.bad_response", "upstream returned malformed JSON");
+  return std::move(v.as_object());
+}
+
+void read_upstream_usage(const boost::json::object& o, Usage* usage) {
+  if (!usage) return;
+  auto it = o.find("usage");
+  if (it == o.end() || !it->value().is_object()) return;
+  const auto& u = it->value().get_object();
+  auto num = [&](const char* key) -> uint64_t {
+    auto f = u.find(key);
+    if (f == u.end()) return 0;
+    if (f->value().is_int64() && f->value().get_int64() >= 0) return static_cast<uint64_t>(f->value().get_int64());
+    if (f->value().is_uint64()) return f->value().get_uint64();
+    return 0;
+  };
+  usage->prompt_tokens = num("prompt_tokens");
+  usage->completion_tokens = num("completion_tokens");
+}
+
+bool UpstreamEventStream::feed(std::string_view data, ChunkSink& sink) {
+  if (status_ != 200) return true;  // an error body is read but never forwarded
+  if (done_) return true;           // read to the end so the connection can be reused
+  events_.clear();
+  if (auto st = parser_.feed(data, events_); !st.ok()) {
+    failure_ = make_error("upstream.bad_response", "upstream sent a malformed event stream");
+    return false;
+  }
+  for (auto& ev : events_) {
+    if (ev.data == "[DONE]") {
+      done_ = true;
+      break;
+    }
+    auto obj = parse_upstream_object(ev.data);
+    if (!obj.ok()) {
+      failure_ = obj.error();
+      return false;
+    }
+    // The usage-only chunk (empty choices) goes to the client only when it asked.
+    bool usage_only = false;
+    if (auto u = obj->find("usage"); u != obj->end() && u->value().is_object()) {
+      read_upstream_usage(*obj, usage_);
+      auto c = obj->find("choices");
+      usage_only = c != obj->end() && c->value().is_array() && c->value().get_array().empty();
+    }
+    if (usage_only && !req_.client_wants_usage) continue;
+    if (!req_.client_wants_usage) obj->erase("usage");
+    if (!sink.chunk(std::move(obj).value())) {
+      client_gone_ = true;
+      return false;
+    }
+  }
+  // One write for everything this piece brought; once [DONE] arrived, the
+  // node writes the rest together with its own terminator.
+  if (!done_ && !sink.flush()) {
+    client_gone_ = true;
+    return false;
+  }
+  return true;
+}
+
+Status UpstreamEventStream::outcome(const Status& transport) const {
+  if (client_gone_) return make_error("node.client_gone", "client disconnected");
+  if (failure_) return *failure_;
+  if (done_) return ok_status();
+  if (!transport.ok()) {
+    log::warn("upstream stream failed: {}", transport.error().code);
+    return upstream_transport_error(transport.error());
+  }
+  if (status_ != 200) {
+    log::warn("upstream answered HTTP {}", status_);
+    return upstream_status_error(status_);
+  }
+  return make_error("upstream.truncated", "upstream stream ended early");
+}
+
+}  // namespace veil::node

@@ -1,0 +1,59 @@
+// How the node speaks to an OpenAI-compatible upstream, whichever client
+// carries the bytes (the blocking HttpClient or the event-driven
+// AsyncHttpClient): the forwarded body, error mapping, and the decoding of a
+// streamed answer into chunk objects. Private to node/.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "veil/base/result.h"
+#include "veil/net/sse.h"
+#include "veil/node/backend.h"
+
+namespace veil::node {
+
+// The client's request as the upstream gets it: the model renamed when
+// configured; streams always ask for stream_options.include_usage.
+std::string upstream_forward_body(const BackendRequest& req, const std::string& upstream_model);
+
+// Upstream failures become Veil's own error texts: an upstream's message may
+// echo the client's input (FastAPI validation errors do), so it is never
+// forwarded.
+Error upstream_transport_error(const Error& e);
+Error upstream_status_error(int status);
+Result<boost::json::object> parse_upstream_object(std::string_view text);
+void read_upstream_usage(const boost::json::object& o, Usage* usage);
+
+// Decodes a streamed (SSE) answer piece by piece into the sink.
+class UpstreamEventStream {
+ public:
+  UpstreamEventStream(const BackendRequest& req, Usage* usage) : req_(req), usage_(usage) {}
+
+  // Call with the response status before any body bytes.
+  void set_status(int status) { status_ = status; }
+
+  // Feeds body bytes. Chunks go to the sink, then one flush for the piece
+  // (once [DONE] arrived the node writes the rest with its own terminator).
+  // False: stop reading (the client is gone, or the stream is malformed).
+  bool feed(std::string_view data, ChunkSink& sink);
+
+  // The stream's outcome once the transport finished with `transport`.
+  Status outcome(const Status& transport) const;
+
+ private:
+  const BackendRequest& req_;
+  Usage* usage_;
+  net::SseParser parser_;
+  std::vector<net::SseEvent> events_;
+  int status_ = 0;
+  bool done_ = false;
+  bool client_gone_ = false;
+  std::optional<Error> failure_;
+};
+
+}  // namespace veil::node
