@@ -209,7 +209,8 @@ void usage() {
                "S,...] [--json]\n"
                "  report  (--url URL | --file FILE) [--nonce HEX] [--collateral FILE] [--now UNIX]\n"
                "          [--allow-simulated] [--json]\n"
-               "  gpu     --payload FILE [--nonce HEX] [--now UNIX] [--rim FILE]... [--json]\n"
+               "  gpu     --payload FILE [--nonce HEX] [--now UNIX] [--rim FILE]...\n"
+               "          [--nras-token FILE --jwks FILE|https://URL [--jwks-ca FILE]] [--json]\n"
                "  node    URL [--model M] [--allow-simulated] [--json]\n");
 }
 

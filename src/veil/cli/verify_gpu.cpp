@@ -1,5 +1,4 @@
 #include "veil/cli/verify_gpu.h"
-#include "veil/net/http_client.h"
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
@@ -11,6 +10,7 @@
 #include "veil/base/encoding.h"
 #include "veil/base/file.h"
 #include "veil/base/json_stringify.h"
+#include "veil/cli/jwks_fetch.h"
 
 namespace veil::cli {
 
@@ -44,23 +44,10 @@ void print(const attest::Verdict& v, bool json_out) {
 
 }  // namespace
 
-// A JWKS from a URL (e.g. NVIDIA's NRAS key endpoint): fetched over TLS with
-// the system's CA store verifying the server.
-Result<std::string> fetch_jwks(const std::string& url) {
-  net::HttpClientOptions o;
-  o.verify_peer = true;
-  o.max_response_bytes = 1 << 20;
-  net::HttpClient client(o);
-  auto r = client.request("GET", url);
-  if (!r.ok()) return r.error();
-  if (r->status != 200) return make_error("nras.jwks", "JWKS URL answered HTTP " + std::to_string(r->status));
-  return r->body;
-}
-
 int verify_gpu_main(int argc, char** argv) {
   CLI::App app{"veil verify gpu: verify NVIDIA GPU attestation evidence (nvidia_payload)"};
   app.name("veil verify gpu");
-  std::string payload_file, nonce_hex, nras_file, jwks_file;
+  std::string payload_file, nonce_hex, nras_file, jwks_file, jwks_ca_file;
   std::vector<std::string> rims;
   int64_t now = 0;
   bool json_out = false, allow_simulated = false;
@@ -70,7 +57,12 @@ int verify_gpu_main(int argc, char** argv) {
   app.add_option("--now", now, "verification time (Unix seconds; default: the system clock)");
   app.add_option("--rim", rims, "RIM file (SWID tag with XMLDSig); repeatable");
   app.add_option("--nras-token", nras_file, "NRAS response or JWT to verify");
-  app.add_option("--jwks", jwks_file, "JWKS for the NRAS token: a file, or an https:// URL (fetched with CA verification)");
+  app.add_option(
+      "--jwks", jwks_file,
+      "JWKS for the NRAS token: a file, or an https:// URL (server certificate verified against the "
+      "system CA store, SSL_CERT_FILE/SSL_CERT_DIR, or --jwks-ca)");
+  app.add_option("--jwks-ca", jwks_ca_file,
+                 "PEM CA bundle that alone is trusted for an https:// --jwks (instead of the system store)");
   app.add_flag("--allow-simulated", allow_simulated,
                "trust Veil's simulated GPU root (never a hardware TEE)");
   app.add_flag("--json", json_out, "print one JSON object");
@@ -108,11 +100,21 @@ int verify_gpu_main(int argc, char** argv) {
     nopt.now = opt.now;
     nopt.expected_nonce = opt.expected_nonce;
     if (!jwks_file.empty()) {
-      auto jwks = jwks_file.rfind("https://", 0) == 0 ? fetch_jwks(jwks_file) : read_text_file(jwks_file, kMaxInputBytes);
+      const bool is_url = jwks_file.rfind("https://", 0) == 0 || jwks_file.rfind("http://", 0) == 0;
+      Result<std::string> jwks = make_error("", "");
+      if (is_url) {
+        JwksFetchOptions fo;
+        fo.ca_file = jwks_ca_file;
+        jwks = fetch_jwks(jwks_file, fo);
+      } else {
+        jwks = read_text_file(jwks_file, kMaxInputBytes);
+      }
       if (!jwks) {
-        v.fail("nras.jwks", "cannot read --jwks: " + jwks.error().message);
+        v.fail("nras.jwks", std::string(is_url ? "cannot fetch --jwks URL: " : "cannot read --jwks: ") +
+                                jwks.error().message);
       } else {
         nopt.jwks_json = *jwks;
+        if (is_url) v.pass("nras.jwks", "JWKS fetched over verified TLS");
       }
     }
     auto token = read_text_file(nras_file, kMaxInputBytes);

@@ -1,7 +1,9 @@
 // `veil verify gpu --payload FILE [--nonce HEX] [--now UNIX] [--rim FILE]...
-//                  [--nras-token FILE --jwks FILE] [--allow-simulated] [--json]`
+//                  [--nras-token FILE --jwks FILE|https://URL [--jwks-ca FILE]]
+//                  [--allow-simulated] [--json]`
 // Verifies an NVIDIA `nvidia_payload` offline (attest/nvidia/gpu_verify.h)
-// and, when given, an NRAS token against a JWKS file.
+// and, when given, an NRAS token against a JWKS file or one fetched over
+// verified TLS (cli/jwks_fetch.h).
 #pragma once
 
 namespace veil::cli {
