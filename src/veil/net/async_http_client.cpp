@@ -337,9 +337,12 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
     return std::min(total_deadline_, last_activity_ + client_->opt.idle_read_timeout);
   }
 
+  // The timer must never expire later than the deadline in force: it starts
+  // at the earliest that any phase could need, and on expiry either fires or
+  // re-arms for the deadline then in force (which only moves later).
   void arm_timer(Clock::time_point connect_deadline) {
     connect_deadline_ = connect_deadline;
-    timer_.expires_at(connect_deadline);
+    timer_.expires_at(std::min(connect_deadline, Clock::now() + client_->opt.idle_read_timeout));
     timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](error_code ec) { self->on_timer(ec); }));
   }
 
