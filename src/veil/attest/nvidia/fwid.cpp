@@ -49,10 +49,21 @@ Result<GpuArch> parse_gpu_arch(std::string_view name) {
   std::transform(up.begin(), up.end(), up.begin(), [](unsigned char c) { return char(std::toupper(c)); });
   if (up == "HOPPER") return GpuArch::hopper;
   if (up == "BLACKWELL") return GpuArch::blackwell;
-  return make_error("gpu.bad_arch", "unknown GPU architecture (expected HOPPER or BLACKWELL)");
+  if (up == "LS10") return GpuArch::nvswitch_ls10;
+  return make_error("gpu.bad_arch", "unknown device architecture (expected HOPPER, BLACKWELL or LS10)");
 }
 
-const char* to_string(GpuArch arch) { return arch == GpuArch::hopper ? "HOPPER" : "BLACKWELL"; }
+const char* to_string(GpuArch arch) {
+  switch (arch) {
+    case GpuArch::hopper:
+      return "HOPPER";
+    case GpuArch::blackwell:
+      return "BLACKWELL";
+    case GpuArch::nvswitch_ls10:
+      return "LS10";
+  }
+  return "?";
+}
 
 Result<Bytes> dice_tcb_info_first_fwid(ByteView tcb_info_der) {
   der::Reader outer(tcb_info_der);
@@ -86,7 +97,9 @@ Result<Bytes> dice_tcb_info_first_fwid(ByteView tcb_info_der) {
 }
 
 Result<Bytes> leaf_certificate_fwid(X509* leaf, GpuArch arch) {
-  if (arch == GpuArch::hopper) {
+  // LS10 switch leaves carry the Hopper-style extension (seen in nvtrust's
+  // switch_evidence.json).
+  if (arch == GpuArch::hopper || arch == GpuArch::nvswitch_ls10) {
     VEIL_ASSIGN_OR_RETURN(Bytes value, extension_value(leaf, kHopperFwidOid));
     if (value.size() < kFwidSize) return make_error("x509.bad_fwid", "FWID extension shorter than 48 bytes");
     return Bytes(value.end() - kFwidSize, value.end());

@@ -18,9 +18,11 @@
 
 namespace veil::attest::nvidia {
 
-enum class GpuArch { hopper, blackwell };
+// nvswitch_ls10: an NVSwitch (LS10) of a Protected PCIe (PPCIe) system; its
+// evidence has the GPU form (nvtrust switch_evidence.json, arch "LS10").
+enum class GpuArch { hopper, blackwell, nvswitch_ls10 };
 
-// "HOPPER" / "BLACKWELL" (case-insensitive). Errors "gpu.bad_arch".
+// "HOPPER" / "BLACKWELL" / "LS10" (case-insensitive). Errors "gpu.bad_arch".
 Result<GpuArch> parse_gpu_arch(std::string_view name);
 const char* to_string(GpuArch arch);
 

@@ -141,6 +141,13 @@ void verify_entry(const EvidenceEntry& e, const std::string& prefix,
   // --- FWID: leaf certificate vs the report's opaque FWID
   if (!leaf) {
     v.fail(prefix + "fwid", "no leaf certificate");
+  } else if (!report->fwid && e.arch == GpuArch::nvswitch_ls10) {
+    // LS10 switch reports have no FWID opaque field: nothing in the signed
+    // report to compare the certificate's FWID with (the chain and the report
+    // signature bind the device).
+    auto cert_fwid = leaf_certificate_fwid(leaf, e.arch);
+    v.skip(prefix + "fwid", "NVSwitch report has no FWID field to compare" +
+                                (cert_fwid ? "; certificate FWID " + hex_encode(*cert_fwid) : std::string()));
   } else if (!report->fwid) {
     v.fail(prefix + "fwid", "report opaque data has no FWID");
   } else {
@@ -152,8 +159,8 @@ void verify_entry(const EvidenceEntry& e, const std::string& prefix,
                                   hex_encode(*report->fwid));
     } else {
       v.pass(prefix + "fwid",
-             std::string(e.arch == GpuArch::hopper ? "2.23.133.5.4.1" : "2.23.133.5.4.1.1 fwids[0]") + " = " +
-                 hex_encode(*cert_fwid));
+             std::string(e.arch == GpuArch::blackwell ? "2.23.133.5.4.1.1 fwids[0]" : "2.23.133.5.4.1") +
+                 " = " + hex_encode(*cert_fwid));
     }
   }
 
@@ -170,7 +177,14 @@ void verify_entry(const EvidenceEntry& e, const std::string& prefix,
   }
 
   // --- versions from the opaque data
-  if (report->driver_version && report->vbios_version) {
+  if (e.arch == GpuArch::nvswitch_ls10) {
+    // A switch runs no driver of its own: only its BIOS version is reported.
+    if (report->vbios_version) {
+      v.pass(prefix + "versions", "NVSwitch BIOS " + *report->vbios_version);
+    } else {
+      v.fail(prefix + "versions", "opaque data lacks the NVSwitch BIOS version");
+    }
+  } else if (report->driver_version && report->vbios_version) {
     v.pass(prefix + "versions", "driver " + *report->driver_version + ", VBIOS " + *report->vbios_version);
   } else {
     v.fail(prefix + "versions", "opaque data lacks the driver or VBIOS version");
@@ -215,8 +229,21 @@ void verify_entry(const EvidenceEntry& e, const std::string& prefix,
       used_labels += (used_labels.empty() ? "" : " and ") + match->label;
     }
   };
-  select(RimKind::driver, report->driver_version, nvidia_driver_rim_id(*report));
-  select(RimKind::vbios, report->vbios_version, nvidia_vbios_rim_id(*report));
+  if (e.arch == GpuArch::nvswitch_ls10) {
+    v.skip(prefix + "rim_driver", "NVSwitch: no driver RIM applies");
+    // nvtrust nvswitch_admin: NV_SWITCH_BIOS_<project>_<SKU>_<chip SKU>_<BIOS>,
+    // with LS10's fixed 5612 / 0002 / 890 (the switch report does not carry them).
+    std::string id;
+    if (report->vbios_version) {
+      id = "NV_SWITCH_BIOS_5612_0002_890_";
+      for (char c : *report->vbios_version)
+        if (c != '.') id.push_back(c);
+    }
+    select(RimKind::vbios, report->vbios_version, id);
+  } else {
+    select(RimKind::driver, report->driver_version, nvidia_driver_rim_id(*report));
+    select(RimKind::vbios, report->vbios_version, nvidia_vbios_rim_id(*report));
+  }
 
   if (selected.empty()) {
     v.skip(prefix + "rim_measurements", "no RIM matches this GPU's driver/VBIOS versions: not compared");
@@ -258,6 +285,26 @@ Verdict verify_nvidia_payload(std::string_view payload_json, const GpuVerifyOpti
   }
   boost::system::error_code ec;
   boost::json::value doc = boost::json::parse(payload_json, ec);
+  if (!ec && doc.is_array()) {
+    // nvtrust's PPCIe evidence form (gpu_evidence.json, switch_evidence.json):
+    // a bare list of {arch, certificate, evidence, nonce}; every entry must
+    // carry the same nonce, which becomes the payload nonce.
+    const auto& list = doc.as_array();
+    const boost::json::value* first =
+        list.empty() || !list[0].is_object() ? nullptr : list[0].as_object().if_contains("nonce");
+    if (first == nullptr) {
+      v.fail("gpu.payload", "evidence list: empty, or its first entry has no \"nonce\"");
+      return finish();
+    }
+    for (const auto& item : list) {
+      const boost::json::value* n = item.is_object() ? item.as_object().if_contains("nonce") : nullptr;
+      if (!n || *n != *first) {
+        v.fail("gpu.payload", "evidence list: every entry needs the same \"nonce\"");
+        return finish();
+      }
+    }
+    doc = boost::json::object{{"nonce", *first}, {"evidence_list", list}};
+  }
   if (ec || !doc.is_object()) {
     v.fail("gpu.payload", "not a JSON object");
     return finish();

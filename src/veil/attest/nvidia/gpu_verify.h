@@ -6,6 +6,11 @@
 // measurement, the nonce compared with the expected one, and (when RIM files
 // are given) the measurements compared with the RIM golden values.
 //
+// NVSwitch evidence (arch "LS10", Protected PCIe systems) is verified the
+// same way, except that a switch reports no driver version and no FWID field
+// (fwid: skip) and has only a BIOS RIM. The payload may also be nvtrust's
+// PPCIe list form: a JSON array of {arch, certificate, evidence, nonce}.
+//
 // Offline limits: OCSP revocation is reported as `skip`, never `pass`.
 #pragma once
 

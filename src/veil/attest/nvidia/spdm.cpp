@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <cctype>
 #include <cstdio>
 #include <set>
 
@@ -85,6 +86,19 @@ Result<std::vector<OpaqueField>> parse_opaque_data(ByteView opaque) {
 }
 
 Result<std::string> format_vbios_version(ByteView value) {
+  // NVSwitch (LS10) reports carry the version as ASCII text "96.10.73.00.01"
+  // (nvtrust's switch verifier decodes the field as UTF-8); GPU reports carry
+  // 8 binary bytes, so the 14-byte text form cannot be mistaken for one.
+  if (value.size() == 14) {
+    bool text = true;
+    for (size_t i = 0; i < value.size() && text; ++i)
+      text = i % 3 == 2 ? value[i] == '.' : std::isxdigit(value[i]) != 0;
+    if (text) {
+      std::string out(value.begin(), value.end());
+      for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      return out;
+    }
+  }
   if (value.size() < 2 || value.size() % 2 != 0) {
     return make_error("spdm.bad_opaque", "vbios version field has odd or short length");
   }
