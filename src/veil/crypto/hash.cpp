@@ -21,6 +21,45 @@ namespace {
   std::abort();
 }
 
+// OpenSSL 3 looks a digest's implementation up in its provider store on every
+// one-shot SHA256()/EVP_Digest call and every EVP_DigestInit with a legacy
+// EVP_sha256() (a locked table lookup that cost more than hashing a small
+// request). Fetched once here and reused; EVP_MD objects are thread-safe.
+const EVP_MD* fetched(const char* name) {
+  EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  if (md == nullptr) digest_failure();
+  return md;  // kept for the life of the process
+}
+const EVP_MD* md_sha256() {
+  static const EVP_MD* md = fetched("SHA2-256");
+  return md;
+}
+const EVP_MD* md_sha384() {
+  static const EVP_MD* md = fetched("SHA2-384");
+  return md;
+}
+const EVP_MD* md_sha512() {
+  static const EVP_MD* md = fetched("SHA2-512");
+  return md;
+}
+
+// One-shot digest with a context reused per thread (no allocation per call).
+template <size_t N>
+std::array<uint8_t, N> one_shot(const EVP_MD* md, ByteView data) {
+  struct CtxDeleter {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
+  std::array<uint8_t, N> out{};
+  unsigned int len = 0;
+  if (!ctx || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
+      (!data.empty() && EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1) ||
+      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != N) {
+    digest_failure();
+  }
+  return out;
+}
+
 EVP_MD_CTX* new_digest_ctx(const EVP_MD* md) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (ctx == nullptr || EVP_DigestInit_ex(ctx, md, nullptr) != 1) digest_failure();
@@ -44,23 +83,9 @@ std::array<uint8_t, N> digest_finish(EVP_MD_CTX*& ctx) {
 
 }  // namespace
 
-Digest32 sha256(ByteView data) {
-  Digest32 out{};
-  SHA256(data.data(), data.size(), out.data());
-  return out;
-}
-
-Digest48 sha384(ByteView data) {
-  Digest48 out{};
-  SHA384(data.data(), data.size(), out.data());
-  return out;
-}
-
-Digest64 sha512(ByteView data) {
-  Digest64 out{};
-  SHA512(data.data(), data.size(), out.data());
-  return out;
-}
+Digest32 sha256(ByteView data) { return one_shot<32>(md_sha256(), data); }
+Digest48 sha384(ByteView data) { return one_shot<48>(md_sha384(), data); }
+Digest64 sha512(ByteView data) { return one_shot<64>(md_sha512(), data); }
 
 std::string sha256_hex(ByteView data) { return hex_encode(sha256(data)); }
 std::string sha256_hex(std::string_view data) { return sha256_hex(as_bytes(data)); }
@@ -78,7 +103,7 @@ Digest32 hmac_sha256(ByteView key, ByteView data) {
   return out;
 }
 
-Sha256::Sha256() : ctx_(new_digest_ctx(EVP_sha256())) {}
+Sha256::Sha256() : ctx_(new_digest_ctx(md_sha256())) {}
 Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
 Sha256::Sha256(Sha256&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr)) {}
 Sha256& Sha256::operator=(Sha256&& other) noexcept {
@@ -92,7 +117,7 @@ void Sha256::update(ByteView data) { digest_update(ctx_, data.data(), data.size(
 void Sha256::update(std::string_view data) { digest_update(ctx_, data.data(), data.size()); }
 Digest32 Sha256::finish() { return digest_finish<32>(ctx_); }
 
-Sha384::Sha384() : ctx_(new_digest_ctx(EVP_sha384())) {}
+Sha384::Sha384() : ctx_(new_digest_ctx(md_sha384())) {}
 Sha384::~Sha384() { EVP_MD_CTX_free(ctx_); }
 Sha384::Sha384(Sha384&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr)) {}
 Sha384& Sha384::operator=(Sha384&& other) noexcept {
