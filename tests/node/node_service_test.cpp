@@ -162,6 +162,21 @@ class NodeServiceTest : public ::testing::Test {
   net::HttpClient client_;
 };
 
+TEST_F(NodeServiceTest, UpstreamGetsTheClientsExactBytesWhenNothingChanges) {
+  // Odd spacing and key order: a re-serialization would change them.
+  const std::string body = std::string("{ \"messages\" : [{\"role\":\"user\",\"content\":\"hi ") + kCanary +
+                           "\"}],\n  \"model\":\"" + kModel + "\", \"temperature\": 0.50 }";
+  auto r = post("/v1/chat/completions", body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(upstream_->last_request_body(), body);
+  // A stream is rewritten to ask for usage, so its bytes do change.
+  const std::string stream_body = chat_body(true);
+  auto s = post("/v1/chat/completions", stream_body);
+  ASSERT_EQ(s.status, 200);
+  EXPECT_NE(upstream_->last_request_body(), stream_body);
+  EXPECT_NE(upstream_->last_request_body().find("include_usage"), std::string::npos);
+}
+
 TEST_F(NodeServiceTest, ChatNonStreamingIsCompactAndSignedWithBothKeys) {
   const std::string body = chat_body(false);
   auto r = post("/v1/chat/completions", body);

@@ -441,8 +441,9 @@ Result<std::shared_ptr<AsyncHttpCall>> AsyncHttpClient::start(const IoStrand& st
   request += "\r\n";
   request += body;
   auto call = std::make_shared<Call>(impl_, strand.executor, std::move(u), std::move(request), std::move(callbacks));
-  // Never inside start(): the caller may still be setting up around the call.
-  asio::post(strand.executor, [call] { call->begin(); });
+  // begin() only initiates operations, whose completions Asio never runs
+  // inside the initiating call: no callback runs before start() returns.
+  call->begin();
   return std::shared_ptr<AsyncHttpCall>(call);
 }
 

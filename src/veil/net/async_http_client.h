@@ -58,7 +58,8 @@ class AsyncHttpClient {
   // a name; https:// is not: use HttpClient).
   static bool supports(std::string_view url);
 
-  // Starts a request; callbacks run on `strand`. Returns an error (and calls
+  // Starts a request; call it on `strand` (as an async handler runs), where
+  // the callbacks will run. Returns an error (and calls
   // nothing) only for a bad URL, method or header. A pooled connection that
   // the server closed before any response byte arrived is retried once on a
   // fresh one. Host and Content-Length are set by the client.

@@ -50,11 +50,13 @@ class RequestRecord {
 
 class AsyncInference : public std::enable_shared_from_this<AsyncInference> {
  public:
-  AsyncInference(ApiState& st, std::shared_ptr<net::AsyncResponseWriter> w, PreparedInference p, uint64_t request_id)
+  AsyncInference(ApiState& st, std::shared_ptr<net::AsyncResponseWriter> w, PreparedInference p, std::string raw_body,
+                 uint64_t request_id)
       : st_(st),
         w_(std::move(w)),
         p_(std::move(p)),
-        breq_(p_.backend_request()),
+        raw_body_(std::move(raw_body)),
+        breq_(p_.backend_request(raw_body_)),
         request_id_(request_id),
         record_(st, request_id, p_.endpoint) {
     if (p_.stream) {
@@ -156,6 +158,7 @@ class AsyncInference : public std::enable_shared_from_this<AsyncInference> {
   ApiState& st_;
   std::shared_ptr<net::AsyncResponseWriter> w_;
   PreparedInference p_;
+  std::string raw_body_;
   BackendRequest breq_;
   uint64_t request_id_;
   RequestRecord record_;
@@ -188,7 +191,9 @@ bool handle_inference_async(ApiState& st, net::HttpRequest& req, const std::shar
     record.status = send_error(*w, *err);
     return true;
   }
-  auto job = std::make_shared<AsyncInference>(st, w, std::get<PreparedInference>(std::move(prepared)), req.id);
+  // The request is this handler's now: its body moves along with the job.
+  auto job = std::make_shared<AsyncInference>(st, w, std::get<PreparedInference>(std::move(prepared)),
+                                              std::move(req.body), req.id);
   job->start(*st.async_upstream, *st.async_client);
   return true;
 }

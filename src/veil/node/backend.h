@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "veil/base/result.h"
@@ -32,6 +33,9 @@ struct BackendRequest {
   Endpoint endpoint;
   // The client's request, parsed. `model` equals the served model name.
   const boost::json::object* body;
+  // The same request exactly as received (a proxy may forward these bytes
+  // when it changes nothing).
+  std::string_view raw_body;
   bool stream = false;
   // When streaming: whether the client asked for stream_options.include_usage
   // (the node then forwards the usage chunk; otherwise it keeps it to itself).

@@ -26,7 +26,8 @@ struct PreparedInference {
   std::string request_hash;   // sha256 hex of the exact body bytes received
   bool stream = false;
 
-  BackendRequest backend_request() const;
+  // `raw_body` must outlive the BackendRequest.
+  BackendRequest backend_request(std::string_view raw_body) const;
 };
 
 // E2EE headers, JSON, shape, model, endpoint support; then the request hash.

@@ -117,9 +117,9 @@ std::string stamp(boost::json::object& obj, Endpoint e, const std::string& model
 
 }  // namespace
 
-BackendRequest PreparedInference::backend_request() const {
+BackendRequest PreparedInference::backend_request(std::string_view raw_body) const {
   const auto& body = parsed.get_object();
-  return BackendRequest{endpoint, &body, stream, stream && wants_usage(body)};
+  return BackendRequest{endpoint, &body, raw_body, stream, stream && wants_usage(body)};
 }
 
 std::variant<ApiError, PreparedInference> prepare_inference(ApiState& st, Endpoint endpoint,
@@ -253,7 +253,7 @@ int handle_inference(ApiState& st, Endpoint endpoint, const net::HttpRequest& re
   auto prepared = prepare_inference(st, endpoint, req);
   if (auto* err = std::get_if<ApiError>(&prepared)) return send_error(w, *err);
   const PreparedInference& p = std::get<PreparedInference>(prepared);
-  const BackendRequest breq = p.backend_request();
+  const BackendRequest breq = p.backend_request(req.body);
   Usage usage;
   if (!p.stream) {
     auto result = st.backend->complete(breq, &usage);

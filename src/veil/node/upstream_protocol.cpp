@@ -7,6 +7,9 @@
 namespace veil::node {
 
 std::string upstream_forward_body(const BackendRequest& req, const std::string& upstream_model) {
+  // Nothing to change: the client's bytes as they came (no copy of the
+  // parsed object, no re-serialization).
+  if (!req.stream && upstream_model.empty() && !req.raw_body.empty()) return std::string(req.raw_body);
   boost::json::object body = *req.body;
   if (!upstream_model.empty()) body["model"] = upstream_model;
   if (req.stream) {

@@ -17,8 +17,9 @@
 
 namespace veil::node {
 
-// The client's request as the upstream gets it: the model renamed when
-// configured; streams always ask for stream_options.include_usage.
+// The client's request as the upstream gets it: its exact bytes when nothing
+// changes; else re-serialized with the model renamed when configured, and for
+// streams stream_options.include_usage always asked.
 std::string upstream_forward_body(const BackendRequest& req, const std::string& upstream_model);
 
 // Upstream failures become Veil's own error texts: an upstream's message may
