@@ -137,7 +137,9 @@ class AsyncInference : public std::enable_shared_from_this<AsyncInference> {
         log::warn("upstream answered HTTP {}", upstream_status_);
         return fail(upstream_status_error(upstream_status_));
       }
-      auto obj = parse_upstream_object(body_);
+      // The answer's JSON nodes live in one arena for the little time they need.
+      boost::json::monotonic_resource arena(std::max<size_t>(1024, body_.size() * 2));
+      auto obj = parse_upstream_object(body_, &arena);
       if (!obj.ok()) return fail(obj.error());
       read_upstream_usage(*obj, &usage_);
       record_.status = respond_complete(st_, p_, std::move(obj).value(), usage_, *w_);

@@ -36,11 +36,11 @@ Error upstream_status_error(int status) {
   return make_error("upstream.error", "upstream failed (HTTP " + std::to_string(status) + ")");
 }
 
-Result<boost::json::object> parse_upstream_object(std::string_view text) {
+Result<boost::json::object> parse_upstream_object(std::string_view text, boost::json::storage_ptr sp) {
   boost::system::error_code ec;
   boost::json::parse_options opts;
   opts.max_depth = 64;
-  auto v = boost::json::parse(text, ec, {}, opts);
+  auto v = boost::json::parse(text, ec, std::move(sp), opts);
   if (ec || !v.is_object()) return make_error("upstream.bad_response", "upstream returned malformed JSON");
   return std::move(v.as_object());
 }
@@ -69,12 +69,16 @@ bool UpstreamEventStream::feed(std::string_view data, ChunkSink& sink) {
     failure_ = make_error("upstream.bad_response", "upstream sent a malformed event stream");
     return false;
   }
+  struct ReleaseArena {
+    boost::json::monotonic_resource& arena;
+    ~ReleaseArena() { arena.release(); }
+  } release_after_piece{arena_};
   for (auto& ev : events_) {
     if (ev.data == "[DONE]") {
       done_ = true;
       break;
     }
-    auto obj = parse_upstream_object(ev.data);
+    auto obj = parse_upstream_object(ev.data, &arena_);
     if (!obj.ok()) {
       failure_ = obj.error();
       return false;

@@ -4,7 +4,9 @@
 // streamed answer into chunk objects. Private to node/.
 #pragma once
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
 
 #include <optional>
 #include <string>
@@ -27,7 +29,7 @@ std::string upstream_forward_body(const BackendRequest& req, const std::string& 
 // forwarded.
 Error upstream_transport_error(const Error& e);
 Error upstream_status_error(int status);
-Result<boost::json::object> parse_upstream_object(std::string_view text);
+Result<boost::json::object> parse_upstream_object(std::string_view text, boost::json::storage_ptr sp = {});
 void read_upstream_usage(const boost::json::object& o, Usage* usage);
 
 // Decodes a streamed (SSE) answer piece by piece into the sink.
@@ -51,6 +53,10 @@ class UpstreamEventStream {
   Usage* usage_;
   net::SseParser parser_;
   std::vector<net::SseEvent> events_;
+  // The chunks of one piece are parsed into this arena and released together
+  // once written: no allocation per JSON node.
+  unsigned char arena_buffer_[8192];
+  boost::json::monotonic_resource arena_{arena_buffer_, sizeof arena_buffer_};
   int status_ = 0;
   bool done_ = false;
   bool client_gone_ = false;
