@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -49,6 +50,13 @@ class Backend {
       w.begin_stream(200, "application/octet-stream");
       for (int i = 0; i < 256; ++i) {
         if (!w.write(std::string(16384, static_cast<char>('a' + i % 26)))) return;
+      }
+      w.end_stream();
+    } else if (req.path == "/ticks") {
+      w.begin_stream(200, "text/plain");
+      for (int i = 0; i < 8; ++i) {
+        if (!w.write("tick " + std::to_string(i) + "\n")) return;
+        std::this_thread::sleep_for(40ms);
       }
       w.end_stream();
     } else if (req.path == "/slow") {
@@ -259,6 +267,32 @@ TEST(AsyncProxy, GarbageFromTheUpstreamIsAnError) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 502);
   EXPECT_EQ(r->body, "upstream: net.bad_response");
+}
+
+TEST(AsyncProxy, GracefulStopLetsAProxiedStreamFinish) {
+  Backend back;
+  Front front(base_url(*back.server));
+  std::string streamed;
+  std::promise<void> first;
+  std::thread client([&] {
+    HttpClient c;
+    StreamCallbacks cb;
+    bool signalled = false;
+    cb.on_data = [&](std::string_view d) {
+      streamed.append(d);
+      if (!signalled) {
+        signalled = true;
+        first.set_value();
+      }
+      return true;
+    };
+    auto r = c.stream("GET", base_url(*front.server) + "/proxy/ticks", {}, {}, cb);
+    EXPECT_TRUE(r.ok()) << r.error().to_string();
+  });
+  first.get_future().wait();
+  front.server->stop(5s);  // in the middle of the stream
+  client.join();
+  EXPECT_EQ(streamed, "tick 0\ntick 1\ntick 2\ntick 3\ntick 4\ntick 5\ntick 6\ntick 7\n");
 }
 
 TEST(AsyncHttpClient, PlainHttpOnly) {
