@@ -205,7 +205,8 @@ TEST(JwksFetch, UntrustedCertificateIsAClearError) {
   auto r = fetch_jwks(s.base + "/jwks.json", o);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "jwks.tls_untrusted");
-  EXPECT_NE(r.error().message.find("not trusted: self-signed certificate in certificate chain"), std::string::npos)
+  EXPECT_NE(r.error().message.find("not trusted: self-signed certificate in certificate chain"),
+            std::string::npos)
       << r.error().message;
   // The system store does not know the test CA either.
   unsetenv("SSL_CERT_FILE");
@@ -330,6 +331,80 @@ TEST(JwksFetch, VerifyGpuWithJwksUrl) {
     if (c.at("name").as_string() == "nras.jwks")
       said_untrusted = std::string(c.at("detail").as_string()).find("not trusted") != std::string::npos;
   EXPECT_TRUE(said_untrusted) << json::serialize(bad);
+}
+
+}  // namespace
+}  // namespace veil::cli
+
+namespace veil::cli {
+namespace {
+
+// The response parser on its own: every framing, incomplete and malformed input.
+TEST(JwksHttpAnswer, FramingsAndMalformedResponses) {
+  auto parse = [](std::string_view s, bool closed, size_t max = 1024) {
+    return parse_http_answer(s, closed, max);
+  };
+  auto body_of = [&](std::string_view s, bool closed) {
+    auto r = parse(s, closed);
+    EXPECT_TRUE(r.ok()) << s;
+    return r.ok() && *r ? (*r)->body : std::string("<incomplete>");
+  };
+  EXPECT_EQ(body_of("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false), "hello");
+  EXPECT_EQ(body_of("HTTP/1.1 200 OK\r\ncontent-length:  3 \r\n\r\nabcdef", false), "abc");
+  EXPECT_EQ(body_of("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel", false), "<incomplete>");
+  EXPECT_EQ(
+      body_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n",
+              false),
+      "abcde");
+  EXPECT_EQ(
+      body_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n", false),
+      "abc");
+  EXPECT_EQ(body_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab", false), "<incomplete>");
+  EXPECT_EQ(body_of("HTTP/1.0 200 OK\r\n\r\nuntil close", false), "<incomplete>");
+  EXPECT_EQ(body_of("HTTP/1.0 200 OK\r\n\r\nuntil close", true), "until close");
+  EXPECT_EQ(body_of("HTTP/1.1 200 OK\r\nContent", false), "<incomplete>");
+  auto r404 = parse("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", false);
+  ASSERT_TRUE(r404.ok() && *r404);
+  EXPECT_EQ((*r404)->status, 404);
+
+  struct Bad {
+    const char* text;
+    bool closed;
+    const char* code;
+  };
+  const Bad bad[] = {
+      {"HTTP/1.1 200 OK\r\nContent", true, "jwks.bad_response"},  // closed inside the head
+      {"SSH-2.0-OpenSSH\r\n\r\n", false, "jwks.bad_response"},
+      {"HTTP/1.1 2x0 OK\r\n\r\n", false, "jwks.bad_response"},
+      {"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", false, "jwks.bad_response"},
+      {"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", false, "jwks.bad_response"},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999\r\n\r\n", false, "jwks.bad_response"},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n", false, "jwks.too_large"},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", true, "jwks.bad_response"},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", false, "jwks.bad_response"},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY", false, "jwks.bad_response"},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffff\r\n", false, "jwks.bad_response"},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n", false, "jwks.too_large"},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab", true, "jwks.bad_response"},
+  };
+  for (const auto& b : bad) {
+    auto r = parse(b.text, b.closed);
+    ASSERT_FALSE(r.ok()) << b.text;
+    EXPECT_EQ(r.error().code, b.code) << b.text;
+  }
+  // A close-delimited body over the limit, and a head that never ends.
+  std::string big = "HTTP/1.0 200 OK\r\n\r\n" + std::string(2000, 'x');
+  EXPECT_EQ(parse(big, false).error().code, "jwks.too_large");
+  EXPECT_EQ(parse(std::string(70000, 'h'), false).error().code, "jwks.bad_response");
+  // Every prefix of a good chunked answer is "incomplete" or the answer, never an error or a crash.
+  const std::string good = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+  for (size_t i = 0; i <= good.size(); ++i) {
+    auto r = parse(std::string_view(good).substr(0, i), false);
+    ASSERT_TRUE(r.ok()) << i;
+    if (i < good.size()) {
+      EXPECT_FALSE(r->has_value()) << i;
+    }
+  }
 }
 
 }  // namespace

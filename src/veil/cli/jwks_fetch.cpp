@@ -203,6 +203,41 @@ Result<Head> parse_head(std::string_view head, size_t max_body) {
 
 }  // namespace
 
+Result<std::optional<HttpAnswer>> parse_http_answer(std::string_view received, bool closed,
+                                                    size_t max_body_bytes) {
+  const size_t end = received.find("\r\n\r\n");
+  if (end == std::string_view::npos) {
+    if (received.size() > kMaxHeadBytes) return make_error("jwks.bad_response", "response header too large");
+    if (closed)
+      return make_error("jwks.bad_response", "the connection closed before a complete HTTP response");
+    return std::optional<HttpAnswer>();
+  }
+  VEIL_ASSIGN_OR_RETURN(Head head, parse_head(received.substr(0, end), max_body_bytes));
+  const std::string_view rest = received.substr(end + 4);
+  HttpAnswer answer;
+  answer.status = head.status;
+  if (head.chunked) {
+    VEIL_ASSIGN_OR_RETURN(auto decoded, dechunk(rest, max_body_bytes));
+    if (!decoded) {
+      if (closed) return make_error("jwks.bad_response", "the response body was cut off");
+      return std::optional<HttpAnswer>();
+    }
+    answer.body = std::move(*decoded);
+  } else if (head.content_length) {
+    if (rest.size() < *head.content_length) {
+      if (closed) return make_error("jwks.bad_response", "the response body was cut off");
+      return std::optional<HttpAnswer>();
+    }
+    answer.body = std::string(rest.substr(0, *head.content_length));
+  } else {
+    // Delimited by the close (RFC 9112 section 6.3).
+    if (rest.size() > max_body_bytes) return make_error("jwks.too_large", "JWKS body larger than the limit");
+    if (!closed) return std::optional<HttpAnswer>();
+    answer.body = std::string(rest);
+  }
+  return std::optional<HttpAnswer>(std::move(answer));
+}
+
 Result<std::string> fetch_jwks(const std::string& url, const JwksFetchOptions& o) {
   auto parsed = net::parse_url(url);
   if (!parsed.ok() || !parsed->tls()) {
@@ -274,45 +309,16 @@ Result<std::string> fetch_jwks(const std::string& url, const JwksFetchOptions& o
 
   const auto deadline = Clock::now() + 3 * o.timeout;
   std::string buf;
-  std::optional<Head> head;
-  size_t body_at = 0;
-  bool eof = false;
-  std::optional<std::string> body;  // set once the framing says it is complete
+  std::optional<HttpAnswer> answer;
+  bool closed = false;
   char chunk[16384];
   for (;;) {
-    if (!head) {
-      const size_t end = buf.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        VEIL_ASSIGN_OR_RETURN(head, parse_head(std::string_view(buf).substr(0, end), o.max_body_bytes));
-        body_at = end + 4;
-      } else if (buf.size() > kMaxHeadBytes) {
-        return make_error("jwks.bad_response", "response header too large");
-      }
-    }
-    if (head) {
-      const std::string_view received = std::string_view(buf).substr(body_at);
-      if (head->chunked) {
-        VEIL_ASSIGN_OR_RETURN(auto decoded, dechunk(received, o.max_body_bytes));
-        if (decoded) {
-          body = std::move(*decoded);
-          break;
-        }
-      } else if (head->content_length) {
-        if (received.size() >= *head->content_length) {
-          body = std::string(received.substr(0, *head->content_length));
-          break;
-        }
-      } else if (received.size() > o.max_body_bytes) {
-        return make_error("jwks.too_large", "JWKS body larger than the limit");
-      } else if (eof) {
-        body = std::string(received);  // delimited by the close (RFC 9112 section 6.3)
-        break;
-      }
-    }
-    if (eof) break;
+    VEIL_ASSIGN_OR_RETURN(answer, parse_http_answer(buf, closed, o.max_body_bytes));
+    if (answer || closed) break;
     if (Clock::now() > deadline) return make_error("jwks.timeout", "reading the JWKS took too long");
-    if (buf.size() > kMaxHeadBytes + 2 * o.max_body_bytes) {
-      return make_error("jwks.too_large", "JWKS body larger than the limit");
+    // Chunk framing and trailers are not counted by the parser: bound the raw bytes too.
+    if (buf.size() > kMaxHeadBytes + 8 * o.max_body_bytes) {
+      return make_error("jwks.too_large", "JWKS response larger than the limit");
     }
     errno = 0;
     const int n = SSL_read(ssl.get(), chunk, sizeof chunk);
@@ -324,7 +330,7 @@ Result<std::string> fetch_jwks(const std::string& url, const JwksFetchOptions& o
     const int saved_errno = errno;
     ERR_clear_error();
     if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && saved_errno == 0)) {
-      eof = true;  // closed (cleanly or not): the framing decides below
+      closed = true;  // cleanly or not: the framing decides whether the body is whole
       continue;
     }
     if (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK) {
@@ -332,18 +338,16 @@ Result<std::string> fetch_jwks(const std::string& url, const JwksFetchOptions& o
     }
     return make_error("jwks.bad_response", "the connection failed while reading the response");
   }
-  if (!head) return make_error("jwks.bad_response", "the connection closed before a complete HTTP response");
-  if (!body) return make_error("jwks.bad_response", "the response body was cut off");
-  if (head->status != 200) {
-    return make_error("jwks.http_status", "the JWKS URL answered HTTP " + std::to_string(head->status));
+  if (answer->status != 200) {
+    return make_error("jwks.http_status", "the JWKS URL answered HTTP " + std::to_string(answer->status));
   }
   boost::system::error_code ec;
-  const boost::json::value doc = boost::json::parse(*body, ec);
+  const boost::json::value doc = boost::json::parse(answer->body, ec);
   const boost::json::value* keys = !ec && doc.is_object() ? doc.as_object().if_contains("keys") : nullptr;
   if (keys == nullptr || !keys->is_array()) {
     return make_error("jwks.bad_json", "the JWKS URL did not return a JSON object with a \"keys\" array");
   }
-  return std::move(*body);
+  return std::move(answer->body);
 }
 
 }  // namespace veil::cli

@@ -11,7 +11,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "veil/base/result.h"
 
@@ -39,5 +41,17 @@ struct JwksFetchOptions {
 //   jwks.too_large      body above max_body_bytes
 //   jwks.bad_json       not a JSON object with a "keys" array
 Result<std::string> fetch_jwks(const std::string& url, const JwksFetchOptions& options = {});
+
+// The HTTP/1.x response read so far (head, then a body framed by
+// Content-Length, chunked transfer coding, or the close): nullopt while more
+// bytes are needed; `closed` says the peer has closed. Errors
+// jwks.bad_response (malformed, truncated, header over 64 KiB) and
+// jwks.too_large. Exposed for tests.
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+Result<std::optional<HttpAnswer>> parse_http_answer(std::string_view received, bool closed,
+                                                    size_t max_body_bytes);
 
 }  // namespace veil::cli
