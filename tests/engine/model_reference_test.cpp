@@ -2,8 +2,8 @@
 // real-architecture files in models/ref (REFERENCE-tiny.json, tolerances from its SOURCES.md).
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <numeric>
@@ -40,23 +40,34 @@ struct Runner {
   }
   int vocab() const { return model->hparams().n_vocab; }
 
-  // Log-softmax rows for positions first_logit.. of `ids` fed as one batch.
-  std::vector<std::vector<double>> logprobs(const std::vector<int32_t>& ids, size_t first_logit) {
+  // Log-softmax over the full vocabulary, in double.
+  std::vector<double> log_softmax(const float* l) const {
+    double mx = *std::max_element(l, l + vocab());
+    double s = 0;
+    for (int i = 0; i < vocab(); ++i) s += std::exp(double(l[i]) - mx);
+    std::vector<double> lp(static_cast<size_t>(vocab()));
+    for (int i = 0; i < vocab(); ++i) lp[size_t(i)] = double(l[i]) - mx - std::log(s);
+    return lp;
+  }
+
+  // Teacher forcing as llama-server decodes: the prompt in one batch, then one token per step.
+  // Rows for the last prompt position and each fed output token.
+  std::vector<std::vector<double>> logprobs_as_server(const std::vector<int32_t>& prompt,
+                                                      const std::vector<int32_t>& fed) {
+    std::vector<std::vector<double>> out;
+    std::vector<float> logits(static_cast<size_t>(vocab()));
     std::vector<BatchToken> batch;
-    for (size_t i = 0; i < ids.size(); ++i) batch.push_back({ids[i], int32_t(i), 0, i >= first_logit});
-    size_t n_out = ids.size() - first_logit;
-    std::vector<float> logits(n_out * size_t(vocab()));
+    for (size_t i = 0; i < prompt.size(); ++i)
+      batch.push_back({prompt[i], int32_t(i), 0, i + 1 == prompt.size()});
     auto st = fwd->eval(batch, logits.data());
     EXPECT_TRUE(st.ok()) << st.error().to_string();
-    std::vector<std::vector<double>> out;
-    for (size_t r = 0; r < n_out; ++r) {
-      const float* l = logits.data() + r * size_t(vocab());
-      double mx = *std::max_element(l, l + vocab());
-      double s = 0;
-      for (int i = 0; i < vocab(); ++i) s += std::exp(double(l[i]) - mx);
-      std::vector<double> lp(static_cast<size_t>(vocab()));
-      for (int i = 0; i < vocab(); ++i) lp[size_t(i)] = double(l[i]) - mx - std::log(s);
-      out.push_back(std::move(lp));
+    out.push_back(log_softmax(logits.data()));
+    int32_t pos = int32_t(prompt.size());
+    for (int32_t id : fed) {
+      BatchToken bt{id, pos++, 0, true};
+      st = fwd->eval(std::span<const BatchToken>(&bt, 1), logits.data());
+      EXPECT_TRUE(st.ok()) << st.error().to_string();
+      out.push_back(log_softmax(logits.data()));
     }
     return out;
   }
@@ -70,7 +81,11 @@ std::vector<int32_t> ids_of(const json::value& v) {
 
 int argmax(const std::vector<double>& v) { return int(std::max_element(v.begin(), v.end()) - v.begin()); }
 
-TEST(ModelReference, Stories260KTeacherForcedTop5Within1e3) {
+// Issue 3: the top-5 log-probabilities of every step within 1e-3 of llama.cpp's. This holds only
+// because the engine adds up scores, softmax, value sums and F32 matmuls in ggml's order: the F16
+// KV cache turns one-ulp differences into F16 rounding flips (the engine's own order drifted to
+// 8e-3 from the 17th position on).
+TEST(ModelReference, Stories260KTop5Within1e3AtEveryStep) {
   VEIL_REQUIRE_SHARED();
   auto ref = json::parse(test::read_shared_text("models/REFERENCE.json"));
   Runner r("models/stories260K.gguf");
@@ -78,9 +93,7 @@ TEST(ModelReference, Stories260KTeacherForcedTop5Within1e3) {
   for (const auto& c : ref.at("cases").as_array()) {
     auto prompt = ids_of(c.at("prompt_token_ids"));
     auto out = ids_of(c.at("output_token_ids"));
-    std::vector<int32_t> all = prompt;
-    all.insert(all.end(), out.begin(), out.end() - 1);
-    auto lps = r.logprobs(all, prompt.size() - 1);
+    auto lps = r.logprobs_as_server(prompt, std::vector<int32_t>(out.begin(), out.end() - 1));
     const auto& steps = c.at("top5_per_step").as_array();
     ASSERT_EQ(lps.size(), steps.size());
     double max_diff = 0;
@@ -91,10 +104,7 @@ TEST(ModelReference, Stories260KTeacherForcedTop5Within1e3) {
         int id = int(e.as_array()[0].to_number<int64_t>());
         double lp = e.as_array()[2].to_number<double>();
         max_diff = std::max(max_diff, std::fabs(lps[i][size_t(id)] - lp));
-        if (std::getenv("VEIL_TEST_VERBOSE")) std::printf("  step %zu id %d d %.2e\n", i, id, lps[i][size_t(id)] - lp);
-        // Known gap: from the 17th context position on, our F16-KV rounding departs from the
-        // reference by up to ~1e-2 (token ids still equal); before that it agrees to ~1e-5.
-        EXPECT_NEAR(lps[i][size_t(id)], lp, prompt.size() + i < 16 ? 1e-3 : 2e-2) << "step " << i << " id " << id;
+        EXPECT_NEAR(lps[i][size_t(id)], lp, 1e-3) << "step " << i << " id " << id;
       }
     }
     std::printf("[stories260K] max |dlogprob| over top-5: %.2e\n", max_diff);
@@ -111,7 +121,8 @@ TEST(ModelReference, Stories260KGreedyReproducesTokenIds) {
     auto want = ids_of(c.at("output_token_ids"));
     // Prompt as one batch, then one token per step (as llama.cpp's server).
     std::vector<BatchToken> batch;
-    for (size_t i = 0; i < prompt.size(); ++i) batch.push_back({prompt[i], int32_t(i), 0, i + 1 == prompt.size()});
+    for (size_t i = 0; i < prompt.size(); ++i)
+      batch.push_back({prompt[i], int32_t(i), 0, i + 1 == prompt.size()});
     std::vector<float> logits(size_t(r.vocab()));
     std::vector<int32_t> got;
     int pos = int(prompt.size());
@@ -151,9 +162,7 @@ std::vector<double> check_tiny_file(const std::string& name, bool kv_f32) {
   for (const auto& c : entry.at("cases").as_array()) {
     auto prompt = ids_of(c.at("prompt_token_ids"));
     auto out = ids_of(c.at("output_token_ids"));
-    std::vector<int32_t> all = prompt;
-    all.insert(all.end(), out.begin(), out.end() - 1);
-    auto lps = r.logprobs(all, prompt.size() - 1);
+    auto lps = r.logprobs_as_server(prompt, std::vector<int32_t>(out.begin(), out.end() - 1));
     const auto& steps = c.at("steps").as_array();
     for (size_t i = 0; i < steps.size() && i < lps.size(); ++i) {
       const auto& top = steps[i].at(kv_f32 ? "top5_kv_f32" : "top5").as_array();
@@ -184,8 +193,8 @@ std::vector<double> check_tiny_file(const std::string& name, bool kv_f32) {
     EXPECT_LE(median, tol.median) << name;
   }
   std::vector<double>& d = sorted;
-  std::printf("[%s kv=%s] |dlogprob| median %.2e max %.2e over %zu (top-1 checked at %d steps)\n", name.c_str(),
-              kv_f32 ? "f32" : "f16", median, d.back(), d.size(), top1_checked);
+  std::printf("[%s kv=%s] |dlogprob| median %.2e max %.2e over %zu (top-1 checked at %d steps)\n",
+              name.c_str(), kv_f32 ? "f32" : "f16", median, d.back(), d.size(), top1_checked);
   return diffs;
 }
 
@@ -201,12 +210,22 @@ TEST_P(TinyRef, MatchesLlamaCppF32Kv) {
   check_tiny_file(GetParam(), true);
 }
 
+// With F16 weights llama.cpp rounds activations to F16 before each matmul; summing in ggml's order
+// (vec_dot per token, tinyBLAS for the prompt) reproduces it to float rounding, where the engine's
+// own order was 1.8e-2 away.
+TEST(ModelReference, TinyQwen3F16MatchesLlamaCppWithin1e4) {
+  VEIL_REQUIRE_SHARED();
+  auto d = check_tiny_file("tiny-qwen3-f16.gguf", false);
+  ASSERT_FALSE(d.empty());
+  EXPECT_LE(*std::max_element(d.begin(), d.end()), 1e-4);
+}
+
 TEST(ModelReference, QuantizedMedianWithF16KvWithin1e3) {
   VEIL_REQUIRE_SHARED();
   VEIL_SKIP_IN_SANITIZED_BUILD();
   std::vector<double> all;
-  for (const char* f : {"tiny-llama-q8_0.gguf", "tiny-llama-q4_0.gguf", "tiny-llama-q4_k.gguf", "tiny-llama-q5_k.gguf",
-                        "tiny-llama-q6_k.gguf"}) {
+  for (const char* f : {"tiny-llama-q8_0.gguf", "tiny-llama-q4_0.gguf", "tiny-llama-q4_k.gguf",
+                        "tiny-llama-q5_k.gguf", "tiny-llama-q6_k.gguf"}) {
     auto d = check_tiny_file(f, false);
     all.insert(all.end(), d.begin(), d.end());
   }
@@ -217,8 +236,9 @@ TEST(ModelReference, QuantizedMedianWithF16KvWithin1e3) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, TinyRef,
-                         ::testing::Values("tiny-qwen3-f16.gguf", "tiny-llama-bf16.gguf", "tiny-llama-q8_0.gguf",
-                                           "tiny-llama-q4_0.gguf", "tiny-llama-q4_k.gguf", "tiny-llama-q5_k.gguf",
+                         ::testing::Values("tiny-qwen3-f16.gguf", "tiny-llama-bf16.gguf",
+                                           "tiny-llama-q8_0.gguf", "tiny-llama-q4_0.gguf",
+                                           "tiny-llama-q4_k.gguf", "tiny-llama-q5_k.gguf",
                                            "tiny-llama-q6_k.gguf"));
 
 }  // namespace

@@ -42,6 +42,9 @@ struct MatmulArgs {
   int n_tok;
   float* y;
   size_t y_stride;
+  // F32/F16 weights: add in tinyBLAS order, as llama.cpp does for a matmul of >= 2 tokens whose
+  // row count is a multiple of 4 (see kernels_impl.inc); otherwise in ggml_vec_dot order.
+  bool ggml_batch = false;
 };
 
 struct KernelTable {
@@ -59,6 +62,17 @@ struct KernelTable {
   void (*attn_values_f16)(float* out, const float* prob, const uint16_t* V, size_t stride, int n_pos, int hd);
   // Round-to-nearest-even conversion of a row to F16.
   void (*to_f16_row)(const float* x, uint16_t* y, int64_t n);
+
+  // The same products summed in ggml's order (llama.cpp reference numerics, kernels_impl.inc):
+  // one F32 or F16 dot product; batch = tinyBLAS order (>= 2 tokens), else ggml_vec_dot.
+  float (*dot_ggml)(const void* a, const void* b, int64_t n, bool f16, bool batch);
+  // exp(x - mx) in place over x[0..n) with ggml's vector expf; returns the sum.
+  double (*softmax_exp_ggml)(float* x, int n, float mx);
+  // As attn_values_*, summed in ggml's order.
+  void (*attn_values_ggml_f32)(float* out, const float* prob, const float* V, size_t stride, int n_pos,
+                               int hd, bool batch);
+  void (*attn_values_ggml_f16)(float* out, const float* prob, const uint16_t* V, size_t stride, int n_pos,
+                               int hd, bool batch);
 };
 
 const KernelTable& kernels(Isa);

@@ -31,7 +31,8 @@ Result<Weight> matrix(const GgufFile& f, const std::string& name, int64_t n_in, 
   return w;
 }
 
-Result<std::vector<float>> vector_f32(const GgufFile& f, const std::string& name, int64_t n, bool required = true) {
+Result<std::vector<float>> vector_f32(const GgufFile& f, const std::string& name, int64_t n,
+                                      bool required = true) {
   const GgufTensorInfo* t = f.find_tensor(name);
   if (t == nullptr) {
     if (required) return model_error("missing tensor " + name);
@@ -39,7 +40,8 @@ Result<std::vector<float>> vector_f32(const GgufFile& f, const std::string& name
   }
   if (t->n_elements != uint64_t(n)) return model_error("tensor " + name + " has an unexpected size");
   auto tr = tensor_type_traits(uint32_t(t->type));
-  if (tr->block_elems != 1 || !matmul_supported(t->type)) return model_error("tensor " + name + " type unsupported");
+  if (tr->block_elems != 1 || !matmul_supported(t->type))
+    return model_error("tensor " + name + " type unsupported");
   std::vector<float> out(static_cast<size_t>(n));
   dequantize_row(t->type, t->data, out.data(), n);
   return out;
@@ -106,7 +108,8 @@ Result<std::unique_ptr<Model>> Model::load(std::shared_ptr<const GgufFile> file)
 
   const int d = hp.n_embd, hd = hp.head_dim, kvd = hp.n_head_kv * hd, qd = hp.n_head * hd;
   const GgufTensorInfo* emb = f.find_tensor("token_embd.weight");
-  if (emb == nullptr || emb->dims.size() != 2 || int64_t(emb->dims[0]) != d) return model_error("bad token_embd");
+  if (emb == nullptr || emb->dims.size() != 2 || int64_t(emb->dims[0]) != d)
+    return model_error("bad token_embd");
   if (emb->dims[1] > (1u << 24)) return model_error("vocabulary too large");
   hp.n_vocab = int(emb->dims[1]);
   VEIL_ASSIGN_OR_RETURN(m->token_embd, matrix(f, "token_embd.weight", d, hp.n_vocab));
@@ -186,7 +189,8 @@ void Forward::prepare_activations(TensorType t, const float* x, int n_tok, int64
   auto body = [&](int w, int nw) {
     int64_t b, e;
     split_range(n_tok, w, nw, 1, &b, &e);
-    for (int64_t i = b; i < e; ++i) quantize_activation(at, x + size_t(i) * size_t(n), act_.data() + size_t(i) * rb, n);
+    for (int64_t i = b; i < e; ++i)
+      quantize_activation(at, x + size_t(i) * size_t(n), act_.data() + size_t(i) * rb, n);
   };
   if (n_tok < 4) {
     body(0, 1);
@@ -206,8 +210,11 @@ void Forward::matmul(std::initializer_list<MatmulJob> jobs, int n_tok) {
       int64_t lo = std::max(b, base), hi = std::min(e, base + j.w->n_out);
       if (lo < hi) {
         ActType at = act_type_for(j.w->type);
-        MatmulArgs a{j.w->type, j.w->data, j.w->row_bytes, j.w->n_in, act_.data(), act_row_bytes(at, j.w->n_in),
-                     n_tok, j.y, size_t(j.w->n_out)};
+        // llama.cpp hands matmuls of >= 2 tokens with a row count divisible by 4 to llamafile's sgemm.
+        const bool ggml_batch = n_tok >= 2 && j.w->n_out % 4 == 0;
+        MatmulArgs a{
+            j.w->type, j.w->data, j.w->row_bytes,     j.w->n_in, act_.data(), act_row_bytes(at, j.w->n_in),
+            n_tok,     j.y,       size_t(j.w->n_out), ggml_batch};
         kt_.mul_rows(a, lo - base, hi - base);
         if (j.bias != nullptr && !j.bias->empty()) {
           for (int t = 0; t < n_tok; ++t) {
@@ -276,8 +283,10 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
       if (f16 && flash_attn_numerics) {
         // ggml flash_attn_ext (CPU, F16 V): running max M and sum S, V accumulated in F16.
         for (int i = 0; i < hd; ++i) q16[i] = f32_to_f16(q[i]);
-        const auto* K = static_cast<const uint16_t*>(cache_.k()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
-        const auto* V = static_cast<const uint16_t*>(cache_.v()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
+        const auto* K =
+            static_cast<const uint16_t*>(cache_.k()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
+        const auto* V =
+            static_cast<const uint16_t*>(cache_.v()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
         uint16_t* acc = q16 + hd;
         for (int i = 0; i < hd; ++i) acc[i] = 0;
         float M = -INFINITY, S = 0;
@@ -300,25 +309,29 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
         for (int i = 0; i < hd; ++i) out[i] = f16_to_f32(acc[i]) * inv;
         continue;
       }
+      // Scores, softmax and value sum add up as llama.cpp's CPU backend does (-fa off), since with an
+      // F16 cache a one-ulp difference before a rounding shows in later log-probabilities (see
+      // kernels_impl.inc). A step of >= 2 tokens goes through tinyBLAS there, one token through
+      // ggml_vec_dot.
+      const bool batch_order = batch.size() >= 2;
       if (f16) {
+        // Q is rounded to F16 for the product with the F16 K cache, as ggml converts it.
         kt_.to_f16_row(q, q16, hd);
-        const auto* K = static_cast<const uint16_t*>(cache_.k()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
+        const auto* K =
+            static_cast<const uint16_t*>(cache_.k()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
         for (int p = 0; p < n_pos; ++p) {
-          sc[p] = kt_.dot_f16(q16, K + size_t(p) * kvd, hd) * scale;
+          sc[p] = kt_.dot_ggml(q16, K + size_t(p) * kvd, hd, true, batch_order) * scale;
           mx = std::max(mx, sc[p]);
         }
       } else {
-        const auto* K = static_cast<const float*>(cache_.k()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
+        const auto* K =
+            static_cast<const float*>(cache_.k()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
         for (int p = 0; p < n_pos; ++p) {
-          sc[p] = kt_.dot_f32(q, K + size_t(p) * kvd, hd) * scale;
+          sc[p] = kt_.dot_ggml(q, K + size_t(p) * kvd, hd, false, batch_order) * scale;
           mx = std::max(mx, sc[p]);
         }
       }
-      double sum = 0;
-      for (int p = 0; p < n_pos; ++p) {
-        sc[p] = std::exp(sc[p] - mx);
-        sum += double(sc[p]);
-      }
+      double sum = kt_.softmax_exp_ggml(sc, n_pos, mx);
       float inv = float(1.0 / sum);
       for (int p = 0; p < n_pos; ++p) sc[p] *= inv;
       if (f16) {
@@ -326,11 +339,13 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
         uint16_t* p16 = reinterpret_cast<uint16_t*>(sc + cache_.n_ctx());
         kt_.to_f16_row(sc, p16, n_pos);
         for (int p = 0; p < n_pos; ++p) sc[p] = f16_to_f32(p16[p]);
-        const auto* V = static_cast<const uint16_t*>(cache_.v()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
-        kt_.attn_values_f16(out, sc, V, kvd, n_pos, hd);
+        const auto* V =
+            static_cast<const uint16_t*>(cache_.v()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
+        kt_.attn_values_ggml_f16(out, sc, V, kvd, n_pos, hd, batch_order);
       } else {
-        const auto* V = static_cast<const float*>(cache_.v()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
-        kt_.attn_values_f32(out, sc, V, kvd, n_pos, hd);
+        const auto* V =
+            static_cast<const float*>(cache_.v()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
+        kt_.attn_values_ggml_f32(out, sc, V, kvd, n_pos, hd, batch_order);
       }
     }
   });
@@ -340,7 +355,9 @@ Status Forward::eval(std::span<const BatchToken> batch, float* logits, float* hi
   return run(batch, logits, hidden);
 }
 
-Status Forward::eval_hidden(std::span<const BatchToken> batch, float* hidden) { return run(batch, nullptr, hidden); }
+Status Forward::eval_hidden(std::span<const BatchToken> batch, float* hidden) {
+  return run(batch, nullptr, hidden);
+}
 
 Status Forward::run(std::span<const BatchToken> batch, float* logits, float* hidden) {
   const HParams& hp = m_.hp_;
@@ -348,7 +365,8 @@ Status Forward::run(std::span<const BatchToken> batch, float* logits, float* hid
   if (n_tok == 0) return ok_status();
   if (n_tok > max_batch_) return make_error("engine.batch_too_large", "batch exceeds the step size");
   for (const auto& bt : batch) {
-    if (bt.token < 0 || bt.token >= hp.n_vocab) return make_error("engine.bad_token", "token id out of range");
+    if (bt.token < 0 || bt.token >= hp.n_vocab)
+      return make_error("engine.bad_token", "token id out of range");
     if (bt.pos < 0 || bt.pos >= cache_.n_ctx() || bt.slot < 0 || bt.slot >= cache_.n_slots()) {
       return make_error("engine.bad_position", "position or slot out of range");
     }
