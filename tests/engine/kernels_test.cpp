@@ -160,6 +160,88 @@ TEST(Kernels, AttentionHelpers) {
   }
 }
 
+// The llama.cpp-order kernels must give the same bits on every instruction set (the vector code
+// against the plain lane code of the generic build), and their sums must be ordinary dot products.
+TEST(Kernels, GgmlOrderKernelsAgreeBitForBitAcrossIsas) {
+  std::mt19937 rng(5);
+  const KernelTable& g = kernels(Isa::generic);
+  for (int n : {8, 16, 32, 64, 100, 128, 172, 200}) {
+    auto a = randn(n, rng), b = randn(n, rng);
+    std::vector<uint16_t> ah(static_cast<size_t>(n)), bh(static_cast<size_t>(n));
+    double ref = 0;
+    for (int i = 0; i < n; ++i) {
+      ah[size_t(i)] = f32_to_f16(a[size_t(i)]);
+      bh[size_t(i)] = f32_to_f16(b[size_t(i)]);
+      ref += double(a[size_t(i)]) * b[size_t(i)];
+    }
+    for (Isa isa : {Isa::avx2, Isa::avx512}) {
+      if (!isa_supported(isa)) continue;
+      const KernelTable& k = kernels(isa);
+      for (bool batch : {false, true}) {
+        EXPECT_EQ(k.dot_ggml(a.data(), b.data(), n, false, batch),
+                  g.dot_ggml(a.data(), b.data(), n, false, batch))
+            << n;
+        EXPECT_EQ(k.dot_ggml(ah.data(), bh.data(), n, true, batch),
+                  g.dot_ggml(ah.data(), bh.data(), n, true, batch))
+            << n;
+      }
+      auto x1 = a, x2 = a;
+      double s1 = k.softmax_exp_ggml(x1.data(), n, 0.5f), s2 = g.softmax_exp_ggml(x2.data(), n, 0.5f);
+      EXPECT_EQ(s1, s2);
+      EXPECT_EQ(x1, x2);
+    }
+    EXPECT_NEAR(g.dot_ggml(a.data(), b.data(), n, false, false), ref, 1e-4);
+    EXPECT_NEAR(g.dot_ggml(a.data(), b.data(), n, false, n % 16 == 0), ref, 1e-4);
+  }
+  // ggml's vector expf: within 2 ulp of exp, but not the C library's expf everywhere.
+  std::vector<float> x(4096);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = -20.f + 20.f * float(i) / float(x.size());
+  auto e = x;
+  double sum = g.softmax_exp_ggml(e.data(), int(e.size()), 0.f);
+  double want = 0;
+  int differs = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    double ex = std::exp(double(x[i]));
+    want += ex;
+    EXPECT_NEAR(e[i], ex, 2.5 * ex * 0x1p-23) << x[i];
+    differs += e[i] != std::exp(x[i]);
+  }
+  EXPECT_GT(differs, 100);
+  EXPECT_NEAR(sum, want, want * 1e-6);
+  // Value sums: every ISA and both orders agree with each other's bits and with the plain sum.
+  for (int n_pos : {5, 40, 64, 100, 130}) {
+    for (int hd : {8, 32, 128}) {
+      auto v = randn(n_pos * hd, rng);
+      std::vector<uint16_t> vh(v.size());
+      for (size_t i = 0; i < v.size(); ++i) vh[i] = f32_to_f16(v[i]);
+      std::vector<float> prob(static_cast<size_t>(n_pos));
+      for (auto& p : prob) p = std::uniform_real_distribution<float>(0, 1)(rng);
+      for (bool batch : {false, true}) {
+        std::vector<float> o1(static_cast<size_t>(hd)), o2(static_cast<size_t>(hd));
+        g.attn_values_ggml_f16(o1.data(), prob.data(), vh.data(), size_t(hd), n_pos, hd, batch);
+        g.attn_values_ggml_f32(o2.data(), prob.data(), v.data(), size_t(hd), n_pos, hd, batch);
+        for (int d = 0; d < hd; ++d) {
+          double r = 0, r16 = 0;
+          for (int p = 0; p < n_pos; ++p) {
+            r += double(prob[size_t(p)]) * v[size_t(p * hd + d)];
+            r16 += double(prob[size_t(p)]) * f16_to_f32(vh[size_t(p * hd + d)]);
+          }
+          EXPECT_NEAR(o1[size_t(d)], r16, 1e-4);
+          EXPECT_NEAR(o2[size_t(d)], r, 1e-4);
+        }
+        for (Isa isa : {Isa::avx2, Isa::avx512}) {
+          if (!isa_supported(isa)) continue;
+          std::vector<float> k1(static_cast<size_t>(hd)), k2(static_cast<size_t>(hd));
+          kernels(isa).attn_values_ggml_f16(k1.data(), prob.data(), vh.data(), size_t(hd), n_pos, hd, batch);
+          kernels(isa).attn_values_ggml_f32(k2.data(), prob.data(), v.data(), size_t(hd), n_pos, hd, batch);
+          EXPECT_EQ(k1, o1) << n_pos << " " << hd << " " << batch;
+          EXPECT_EQ(k2, o2) << n_pos << " " << hd << " " << batch;
+        }
+      }
+    }
+  }
+}
+
 TEST(Kernels, HalfConversionsRoundToNearestEven) {
   EXPECT_EQ(f32_to_f16(1.0f), 0x3c00);
   EXPECT_EQ(f32_to_f16(65504.f), 0x7bff);
