@@ -23,7 +23,9 @@ void SigningQueue::submit(std::function<void()> job) {
   std::lock_guard lock(mutex_);
   if (stopping_ || jobs_.size() >= max_pending_) return;  // signed on lookup instead
   jobs_.push_back(std::move(job));
-  cv_.notify_one();
+  // The signer drains the whole queue once woken: only the first job of a
+  // batch needs the wake-up (a system call and a context switch each).
+  if (jobs_.size() == 1) cv_.notify_one();
 }
 
 void SigningQueue::run() {
