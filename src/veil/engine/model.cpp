@@ -49,6 +49,45 @@ Result<std::vector<float>> vector_f32(const GgufFile& f, const std::string& name
 
 }  // namespace
 
+std::array<float, 2> yarn_corr_dims(int n_dims, int n_ctx_orig, float freq_base, float beta_fast,
+                                    float beta_slow) {
+  auto corr_dim = [&](float n_rot) {
+    return float(n_dims) * std::log(float(n_ctx_orig) / (n_rot * 2 * float(M_PI))) /
+           (2 * std::log(freq_base));
+  };
+  float start = std::floor(corr_dim(beta_fast));
+  float end = std::ceil(corr_dim(beta_slow));
+  return {std::max(0.f, start), std::min(float(n_dims - 1), end)};
+}
+
+void rope_angles(const HParams& hp, const std::vector<float>& freq_factors, int32_t pos, float* cos_out,
+                 float* sin_out) {
+  // ggml_rope_cache_init / rope_yarn (ggml-cpu ops.cpp): float theta, multiplied by theta_scale
+  // pair after pair; per-pair frequency factors divide it (Llama 3 rope_freqs).
+  const float theta_scale = std::pow(hp.rope_base, -2.0f / float(hp.n_rot));
+  const float freq_scale = hp.rope_freq_scale;
+  float mscale = 1.0f;
+  if (hp.yarn_ext_factor != 0.f) mscale = hp.yarn_attn_factor * (1.0f + 0.1f * std::log(1.0f / freq_scale));
+  float theta = float(pos);
+  for (int i = 0; i < hp.n_rot / 2; ++i) {
+    const float ff = freq_factors.empty() ? 1.0f : freq_factors[size_t(i)];
+    const float theta_extrap = theta / ff;
+    const float theta_interp = freq_scale * theta_extrap;
+    float th = theta_interp;
+    if (hp.yarn_ext_factor != 0.f) {
+      // rope_yarn_ramp: 1 below the first corrected dim, 0 above the last, linear between
+      // (in units of pairs, i0 / 2 = i).
+      const float low = hp.yarn_corr_dims[0], high = hp.yarn_corr_dims[1];
+      const float y = (float(i) - low) / std::max(0.001f, high - low);
+      const float ramp_mix = (1.0f - std::min(1.0f, std::max(0.0f, y))) * hp.yarn_ext_factor;
+      th = theta_interp * (1.0f - ramp_mix) + theta_extrap * ramp_mix;
+    }
+    cos_out[i] = std::cos(th) * mscale;
+    sin_out[i] = std::sin(th) * mscale;
+    theta *= theta_scale;
+  }
+}
+
 Result<std::unique_ptr<Model>> Model::load(std::shared_ptr<const GgufFile> file) {
   auto m = std::make_unique<Model>();
   const GgufFile& f = *file;
@@ -99,7 +138,29 @@ Result<std::unique_ptr<Model>> Model::load(std::shared_ptr<const GgufFile> file)
   if (scaling == "linear" && factor > 0) {
     hp.rope_freq_scale = 1.f / factor;
   } else if (scaling == "yarn") {
-    return make_error("engine.unsupported_rope", "YaRN rope scaling is not supported");
+    // llama.cpp: freq_scale = 1 / rope.scaling.factor, ext_factor 1, attn_factor 1, beta_fast 32,
+    // beta_slow 1 unless the file says otherwise; n_ctx_orig defaults to the training context.
+    if (!(factor > 0.f) || !std::isfinite(factor) || factor > 1e6f)
+      return model_error("bad rope.scaling.factor for YaRN");
+    hp.rope_freq_scale = 1.f / factor;
+    VEIL_ASSIGN_OR_RETURN(hp.n_ctx_orig,
+                          get_int(a + "rope.scaling.original_context_length", hp.n_ctx_train, false));
+    VEIL_ASSIGN_OR_RETURN(hp.yarn_ext_factor, f.get_f32_or(a + "rope.scaling.yarn_ext_factor", 1.f));
+    VEIL_ASSIGN_OR_RETURN(hp.yarn_attn_factor, f.get_f32_or(a + "rope.scaling.yarn_attn_factor", 1.f));
+    VEIL_ASSIGN_OR_RETURN(hp.yarn_beta_fast, f.get_f32_or(a + "rope.scaling.yarn_beta_fast", 32.f));
+    VEIL_ASSIGN_OR_RETURN(hp.yarn_beta_slow, f.get_f32_or(a + "rope.scaling.yarn_beta_slow", 1.f));
+    for (float v : {hp.yarn_ext_factor, hp.yarn_attn_factor, hp.yarn_beta_fast, hp.yarn_beta_slow}) {
+      if (!std::isfinite(v) || std::fabs(v) > 1e6f) return model_error("bad YaRN metadata");
+    }
+    if (hp.n_ctx_orig < 1 || !(hp.yarn_beta_fast > 0.f) || !(hp.yarn_beta_slow > 0.f)) {
+      return model_error("bad YaRN metadata");
+    }
+  } else if (scaling != "none" && scaling != "linear" && !scaling.empty()) {
+    return make_error("engine.unsupported_rope", "unsupported rope scaling type '" + scaling + "'");
+  }
+  if (hp.yarn_ext_factor != 0.f) {
+    hp.yarn_corr_dims =
+        yarn_corr_dims(hp.n_rot, hp.n_ctx_orig, hp.rope_base, hp.yarn_beta_fast, hp.yarn_beta_slow);
   }
   hp.rope = hp.arch == "llama" ? RopeStyle::norm : RopeStyle::neox;
   VEIL_ASSIGN_OR_RETURN(uint32_t pooling, f.get_u32_or(a + "pooling_type", 0));
@@ -375,21 +436,13 @@ Status Forward::run(std::span<const BatchToken> batch, float* logits, float* hid
   const size_t qd = size_t(hp.n_head) * hd, kvd = size_t(hp.n_head_kv) * hd;
   const int half = hp.n_rot / 2;
 
-  // Embeddings and the rope angles of each token (ggml_rope_cache_init: theta multiplied by
-  // theta_scale pair after pair in float; optional per-pair frequency factors).
-  const float theta_scale = std::pow(hp.rope_base, -2.0f / float(hp.n_rot));
+  // Embeddings and the rope angles of each token.
   for (int t = 0; t < n_tok; ++t) {
     const BatchToken& bt = batch[size_t(t)];
     dequantize_row(m_.token_embd.type, m_.token_embd.data + size_t(bt.token) * m_.token_embd.row_bytes,
                    x_.data() + size_t(t) * d, d);
-    float theta = float(bt.pos);
-    for (int i = 0; i < half; ++i) {
-      float ff_i = m_.rope_freq_factors.empty() ? 1.0f : m_.rope_freq_factors[size_t(i)];
-      float th = hp.rope_freq_scale * (theta / ff_i);
-      rope_cos_[size_t(t) * half + i] = std::cos(th);
-      rope_sin_[size_t(t) * half + i] = std::sin(th);
-      theta *= theta_scale;
-    }
+    rope_angles(hp, m_.rope_freq_factors, bt.pos, rope_cos_.data() + size_t(t) * half,
+                rope_sin_.data() + size_t(t) * half);
   }
 
   for (int il = 0; il < hp.n_layer; ++il) {

@@ -6,6 +6,7 @@
 // allocates nothing.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -29,7 +30,16 @@ struct HParams {
   int n_rot = 0;  // rotated dimensions per head
   float rms_eps = 1e-5f;
   float rope_base = 10000.f;
-  float rope_freq_scale = 1.f;  // 1 / linear scaling factor
+  float rope_freq_scale = 1.f;  // 1 / scaling factor (linear and YaRN)
+  // YaRN (rope.scaling.type "yarn"; ggml rope_yarn): each rotary pair's angle blends the
+  // interpolated angle (times rope_freq_scale) and the original one by a ramp over pairs
+  // [yarn_corr_dims[0], yarn_corr_dims[1]], weighted by yarn_ext_factor; cos and sin are scaled by
+  // yarn_attn_factor * (1 + 0.1 ln(1 / rope_freq_scale)). yarn_ext_factor 0 = no YaRN.
+  float yarn_ext_factor = 0.f;
+  float yarn_attn_factor = 1.f;
+  float yarn_beta_fast = 32.f, yarn_beta_slow = 1.f;
+  int n_ctx_orig = 0;  // rope.scaling.original_context_length
+  std::array<float, 2> yarn_corr_dims{0.f, 0.f};
   RopeStyle rope = RopeStyle::norm;
   Pooling pooling = Pooling::none;
 };
@@ -47,6 +57,18 @@ struct LayerWeights {
   std::vector<float> bq, bk, bv;                           // qwen2 only
   Weight wq, wk, wv, wo, w_gate, w_up, w_down;
 };
+
+// ggml_rope_yarn_corr_dims: the rotary dims between which YaRN's ramp runs, from the dimension
+// where a wavelength of beta_fast rotations fits the original context (start, floored) to the one
+// with beta_slow rotations (end, ceiled): corr(b) = n_dims ln(n_ctx_orig / (2 pi b)) / (2 ln base),
+// clamped to [0, n_dims - 1].
+std::array<float, 2> yarn_corr_dims(int n_dims, int n_ctx_orig, float freq_base, float beta_fast,
+                                    float beta_slow);
+
+// cos and sin of the n_rot / 2 rotary angles at `pos`, scaled as the model's rope scaling says,
+// computed as ggml's rope cache does (float angles, theta multiplied pair after pair).
+void rope_angles(const HParams& hp, const std::vector<float>& freq_factors, int32_t pos, float* cos_out,
+                 float* sin_out);
 
 class Model {
  public:

@@ -22,7 +22,8 @@ Result<Shape> shape_of(const std::string& arch, const std::string& shape) {
   if (shape == "qwen3-0.6b") return Shape{1024, 28, 16, 8, 128, 3072, 40960, 1e6f, 1e-6f};
   if (shape == "llama-1.1b") return Shape{2048, 22, 32, 4, 64, 5632, 2048, 1e4f, 1e-5f};
   if (shape == "tiny") {
-    return arch == "qwen3" ? Shape{256, 2, 4, 2, 64, 768, 40960, 1e6f, 1e-6f} : Shape{256, 2, 8, 4, 32, 768, 2048, 1e4f, 1e-5f};
+    return arch == "qwen3" ? Shape{256, 2, 4, 2, 64, 768, 40960, 1e6f, 1e-6f}
+                           : Shape{256, 2, 8, 4, 32, 768, 2048, 1e4f, 1e-5f};
   }
   return make_error("synth.bad_shape", "unknown shape '" + shape + "' (qwen3-0.6b, llama-1.1b, tiny)");
 }
@@ -30,15 +31,24 @@ Result<Shape> shape_of(const std::string& arch, const std::string& shape) {
 // llama.cpp's LLAMA_FTYPE for a file whose 2-D weights are all `t`.
 uint32_t file_type_of(TensorType t) {
   switch (t) {
-    case TensorType::f32: return 0;
-    case TensorType::f16: return 1;
-    case TensorType::q4_0: return 2;
-    case TensorType::q8_0: return 7;
-    case TensorType::q4_k: return 15;
-    case TensorType::q5_k: return 17;
-    case TensorType::q6_k: return 18;
-    case TensorType::bf16: return 32;
-    default: return 0;
+    case TensorType::f32:
+      return 0;
+    case TensorType::f16:
+      return 1;
+    case TensorType::q4_0:
+      return 2;
+    case TensorType::q8_0:
+      return 7;
+    case TensorType::q4_k:
+      return 15;
+    case TensorType::q5_k:
+      return 17;
+    case TensorType::q6_k:
+      return 18;
+    case TensorType::bf16:
+      return 32;
+    default:
+      return 0;
   }
 }
 
@@ -93,21 +103,32 @@ Bytes f32_vector(int64_t n, float value) {
 }  // namespace
 
 Status synthesize_model(const SynthOptions& o, const std::string& out_path) {
-  if (o.arch != "qwen3" && o.arch != "llama") return make_error("synth.bad_arch", "arch must be qwen3 or llama");
+  if (o.arch != "qwen3" && o.arch != "llama")
+    return make_error("synth.bad_arch", "arch must be qwen3 or llama");
   switch (o.type) {
-    case TensorType::f32: case TensorType::f16: case TensorType::bf16: case TensorType::q8_0:
-    case TensorType::q4_0: case TensorType::q4_k: case TensorType::q5_k: case TensorType::q6_k: break;
-    default: return make_error("synth.bad_type", "unsupported tensor type");
+    case TensorType::f32:
+    case TensorType::f16:
+    case TensorType::bf16:
+    case TensorType::q8_0:
+    case TensorType::q4_0:
+    case TensorType::q4_k:
+    case TensorType::q5_k:
+    case TensorType::q6_k:
+      break;
+    default:
+      return make_error("synth.bad_type", "unsupported tensor type");
   }
   VEIL_ASSIGN_OR_RETURN(Shape s, shape_of(o.arch, o.shape));
   VEIL_ASSIGN_OR_RETURN(auto vocab, GgufFile::open(o.vocab_path));
   VEIL_ASSIGN_OR_RETURN(uint64_t n_vocab, vocab->get_array_size("tokenizer.ggml.tokens"));
-  if (n_vocab == 0 || n_vocab > (1u << 22)) return make_error("synth.bad_vocab", "vocabulary size out of range");
+  if (n_vocab == 0 || n_vocab > (1u << 22))
+    return make_error("synth.bad_vocab", "vocabulary size out of range");
 
   GgufWriter w;
   const std::string a = o.arch + ".";
   w.add_string("general.architecture", o.arch);
-  w.add_string("general.name", "veil-synth " + o.shape + " " + tensor_type_name(o.type) + " (random weights)");
+  w.add_string("general.name",
+               "veil-synth " + o.shape + " " + tensor_type_name(o.type) + " (random weights)");
   w.add_u32("general.file_type", file_type_of(o.type));
   w.add_u32("general.quantization_version", 2);
   w.add_u32(a + "context_length", uint32_t(s.n_ctx));
@@ -121,6 +142,12 @@ Status synthesize_model(const SynthOptions& o, const std::string& out_path) {
   w.add_u32(a + "rope.dimension_count", uint32_t(s.head_dim));
   w.add_f32(a + "rope.freq_base", s.rope_base);
   w.add_f32(a + "attention.layer_norm_rms_epsilon", s.rms_eps);
+  if (!o.rope_scaling.empty()) {
+    w.add_string(a + "rope.scaling.type", o.rope_scaling);
+    w.add_f32(a + "rope.scaling.factor", o.rope_scaling_factor);
+    if (o.rope_original_context > 0)
+      w.add_u32(a + "rope.scaling.original_context_length", o.rope_original_context);
+  }
   if (o.arch == "llama") w.add_u32(a + "vocab_size", uint32_t(n_vocab));
   for (const auto& kv : vocab->kvs()) {
     if (kv.key.substr(0, 10) == "tokenizer.") w.copy_kv(kv);
@@ -129,26 +156,45 @@ Status synthesize_model(const SynthOptions& o, const std::string& out_path) {
   Rng rng(o.seed);
   const int64_t d = s.n_embd, qd = int64_t(s.n_head) * s.head_dim, kvd = int64_t(s.n_head_kv) * s.head_dim;
   const float stddev = 0.02f;
-  w.add_tensor("token_embd.weight", o.type, {uint64_t(d), n_vocab}, random_matrix(rng, o.type, d, int64_t(n_vocab), stddev));
+  w.add_tensor("token_embd.weight", o.type, {uint64_t(d), n_vocab},
+               random_matrix(rng, o.type, d, int64_t(n_vocab), stddev));
   w.add_tensor("output_norm.weight", TensorType::f32, {uint64_t(d)}, f32_vector(d, 1.0f));
+  if (o.rope_freqs) {
+    const int pairs = s.head_dim / 2;
+    std::vector<float> ff(static_cast<size_t>(pairs));
+    for (int i = 0; i < pairs; ++i) ff[size_t(i)] = 1.0f + 7.0f * float(i) / float(pairs - 1);
+    Bytes raw(ff.size() * 4);
+    std::memcpy(raw.data(), ff.data(), raw.size());
+    w.add_tensor("rope_freqs.weight", TensorType::f32, {uint64_t(pairs)}, std::move(raw));
+  }
   if (o.arch == "llama") {
-    w.add_tensor("output.weight", o.type, {uint64_t(d), n_vocab}, random_matrix(rng, o.type, d, int64_t(n_vocab), stddev));
+    w.add_tensor("output.weight", o.type, {uint64_t(d), n_vocab},
+                 random_matrix(rng, o.type, d, int64_t(n_vocab), stddev));
   }
   for (int il = 0; il < s.n_layer; ++il) {
     const std::string p = "blk." + std::to_string(il) + ".";
     w.add_tensor(p + "attn_norm.weight", TensorType::f32, {uint64_t(d)}, f32_vector(d, 1.0f));
-    w.add_tensor(p + "attn_q.weight", o.type, {uint64_t(d), uint64_t(qd)}, random_matrix(rng, o.type, d, qd, stddev));
-    w.add_tensor(p + "attn_k.weight", o.type, {uint64_t(d), uint64_t(kvd)}, random_matrix(rng, o.type, d, kvd, stddev));
-    w.add_tensor(p + "attn_v.weight", o.type, {uint64_t(d), uint64_t(kvd)}, random_matrix(rng, o.type, d, kvd, stddev));
-    w.add_tensor(p + "attn_output.weight", o.type, {uint64_t(qd), uint64_t(d)}, random_matrix(rng, o.type, qd, d, stddev));
+    w.add_tensor(p + "attn_q.weight", o.type, {uint64_t(d), uint64_t(qd)},
+                 random_matrix(rng, o.type, d, qd, stddev));
+    w.add_tensor(p + "attn_k.weight", o.type, {uint64_t(d), uint64_t(kvd)},
+                 random_matrix(rng, o.type, d, kvd, stddev));
+    w.add_tensor(p + "attn_v.weight", o.type, {uint64_t(d), uint64_t(kvd)},
+                 random_matrix(rng, o.type, d, kvd, stddev));
+    w.add_tensor(p + "attn_output.weight", o.type, {uint64_t(qd), uint64_t(d)},
+                 random_matrix(rng, o.type, qd, d, stddev));
     if (o.arch == "qwen3") {
-      w.add_tensor(p + "attn_q_norm.weight", TensorType::f32, {uint64_t(s.head_dim)}, f32_vector(s.head_dim, 1.0f));
-      w.add_tensor(p + "attn_k_norm.weight", TensorType::f32, {uint64_t(s.head_dim)}, f32_vector(s.head_dim, 1.0f));
+      w.add_tensor(p + "attn_q_norm.weight", TensorType::f32, {uint64_t(s.head_dim)},
+                   f32_vector(s.head_dim, 1.0f));
+      w.add_tensor(p + "attn_k_norm.weight", TensorType::f32, {uint64_t(s.head_dim)},
+                   f32_vector(s.head_dim, 1.0f));
     }
     w.add_tensor(p + "ffn_norm.weight", TensorType::f32, {uint64_t(d)}, f32_vector(d, 1.0f));
-    w.add_tensor(p + "ffn_gate.weight", o.type, {uint64_t(d), uint64_t(s.n_ff)}, random_matrix(rng, o.type, d, s.n_ff, stddev));
-    w.add_tensor(p + "ffn_up.weight", o.type, {uint64_t(d), uint64_t(s.n_ff)}, random_matrix(rng, o.type, d, s.n_ff, stddev));
-    w.add_tensor(p + "ffn_down.weight", o.type, {uint64_t(s.n_ff), uint64_t(d)}, random_matrix(rng, o.type, s.n_ff, d, stddev));
+    w.add_tensor(p + "ffn_gate.weight", o.type, {uint64_t(d), uint64_t(s.n_ff)},
+                 random_matrix(rng, o.type, d, s.n_ff, stddev));
+    w.add_tensor(p + "ffn_up.weight", o.type, {uint64_t(d), uint64_t(s.n_ff)},
+                 random_matrix(rng, o.type, d, s.n_ff, stddev));
+    w.add_tensor(p + "ffn_down.weight", o.type, {uint64_t(s.n_ff), uint64_t(d)},
+                 random_matrix(rng, o.type, s.n_ff, d, stddev));
   }
   return w.write_file(out_path);
 }

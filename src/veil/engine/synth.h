@@ -12,11 +12,18 @@
 namespace veil::engine {
 
 struct SynthOptions {
-  std::string arch = "qwen3";   // qwen3 | llama
-  std::string shape = "tiny";   // qwen3-0.6b | llama-1.1b | tiny
+  std::string arch = "qwen3";  // qwen3 | llama
+  std::string shape = "tiny";  // qwen3-0.6b | llama-1.1b | tiny
   TensorType type = TensorType::q8_0;
-  std::string vocab_path;       // GGUF whose tokenizer is copied
+  std::string vocab_path;  // GGUF whose tokenizer is copied
   uint64_t seed = 1;
+  // Rope scaling metadata (for tests): rope_scaling "" (none), "linear" or "yarn" with
+  // rope.scaling.factor and, for YaRN, rope.scaling.original_context_length; rope_freqs adds a
+  // Llama 3 style rope_freqs.weight (per-pair divisors rising from 1 to 8).
+  std::string rope_scaling;
+  float rope_scaling_factor = 1.f;
+  uint32_t rope_original_context = 0;
+  bool rope_freqs = false;
 };
 
 // Writes the model to `out_path`.
