@@ -66,7 +66,10 @@ TEST(PckCrlIssuerChain, RealBundlesPassForPlatformAndProcessorCa) {
   const Check* c = find(tdx, "dcap.pck_crl_issuer_chain");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->status, CheckStatus::pass);
-  EXPECT_NE(c->detail.find("Intel SGX PCK Platform CA → root"), std::string::npos) << c->detail;
+  // The bundle's CA is the quote's own PCK issuer, already verified with the PCK chain.
+  EXPECT_NE(c->detail.find("Intel SGX PCK Platform CA: the quote's own PCK issuer certificate"),
+            std::string::npos)
+      << c->detail;
 
   auto sgx =
       verify("testdata/dcap-qvl/sgx_quote", bundle("testdata/dcap-qvl/sgx_quote_collateral.json"), kSgxNow);
@@ -75,6 +78,36 @@ TEST(PckCrlIssuerChain, RealBundlesPassForPlatformAndProcessorCa) {
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->status, CheckStatus::pass);
   EXPECT_NE(c->detail.find("Intel SGX PCK Processor CA"), std::string::npos) << c->detail;
+}
+
+// When the PCK chain does not single out its issuer (here the caller gives the
+// quote's chain with the Platform CA twice), the CRL issuer chain is verified
+// from scratch: to the root, its key on the PCK certificate and on the CRL.
+TEST(PckCrlIssuerChain, IndependentVerificationWhenTheIssuerIsNotSingledOut) {
+  VEIL_REQUIRE_SHARED();
+  const Collateral c = bundle("testdata/dcap-qvl/tdx_quote_collateral.json");
+  auto q = parse_quote(veil::test::read_shared("testdata/dcap-qvl/tdx_quote"));
+  ASSERT_TRUE(q.ok());
+  const std::string chain(q->cert_data.begin(), q->cert_data.end());
+  const size_t ca_at = chain.find("-----BEGIN CERTIFICATE-----", 1);
+  const size_t ca_end = chain.find("-----END CERTIFICATE-----", ca_at) + 25;
+  ASSERT_NE(ca_at, std::string::npos);
+  dcap::VerifyOptions o;
+  o.now = kTdxNow;
+  o.collateral = &c;
+  o.pck_chain_pem = chain + "\n" + chain.substr(ca_at, ca_end - ca_at) + "\n";
+  auto r = dcap::verify_quote(*q, o);
+  EXPECT_TRUE(r.verdict.verified) << dump(r.verdict);
+  const Check* check = find(r, "dcap.pck_crl_issuer_chain");
+  ASSERT_NE(check, nullptr);
+  EXPECT_EQ(check->status, CheckStatus::pass);
+  EXPECT_NE(check->detail.find("Intel SGX PCK Platform CA → root"), std::string::npos) << check->detail;
+  EXPECT_NE(check->detail.find("issued the PCK certificate and signed the PCK CRL"), std::string::npos);
+  // The same setup with a CRL issuer chain of the other CA still fails specifically.
+  Collateral wrong = c;
+  wrong.pck_crl_issuer_chain = bundle("testdata/dcap-qvl/sgx_quote_collateral.json").pck_crl_issuer_chain;
+  o.collateral = &wrong;
+  expect_chain_fail(dcap::verify_quote(*q, o), "is for 'Intel SGX PCK Processor CA'");
 }
 
 // Raw PCS pieces: the processor CRL and its URL-encoded SGX-PCK-CRL-Issuer-Chain

@@ -73,9 +73,14 @@ Result<SigningChain> verify_signing_chain(std::string_view pem, X509* root, X509
 // pinned root at `now` (root CA CRL applied when given); its leaf is an Intel
 // SGX PCK CA, is the issuer of the quote's PCK certificate (same name, and its
 // key signed the PCK certificate), signed the PCK CRL, and the CRL is current.
-// Returns the check's detail.
+// `verified_pck_issuer`, when set, is the PCK's issuer certificate as already
+// verified by the PCK chain check with both CRLs at `now` (which established
+// the same facts for it: chain, revocation, its signatures on the PCK and the
+// PCK CRL, the CRL's dates); a chain whose leaf is byte-identical to it needs
+// no second round of signature checks. Returns the check's detail.
 Result<std::string> verify_pck_crl_issuer_chain(std::string_view pem, X509* pck, X509_CRL* pck_crl,
-                                                X509* root, X509_CRL* root_crl, int64_t now) {
+                                                X509* root, X509_CRL* root_crl, int64_t now,
+                                                X509* verified_pck_issuer) {
   auto parsed = parse_pem_chain(pem);
   if (!parsed.ok()) return make_error("x509.chain", "PCK CRL issuer chain: " + parsed.error().message);
   std::vector<X509Ptr> chain = std::move(*parsed);
@@ -85,6 +90,14 @@ Result<std::string> verify_pck_crl_issuer_chain(std::string_view pem, X509* pck,
   if (leaf_cn != "Intel SGX PCK Processor CA" && leaf_cn != "Intel SGX PCK Platform CA") {
     return make_error("x509.chain",
                       "PCK CRL issuer chain: its leaf is not an Intel SGX PCK CA ('" + leaf_cn + "')");
+  }
+  if (verified_pck_issuer != nullptr && X509_cmp(leaf, verified_pck_issuer) == 0) {
+    const ASN1_TIME* next_update = X509_CRL_get0_nextUpdate(pck_crl);
+    return leaf_cn + ": the quote's own PCK issuer certificate, verified with the PCK chain → root at " +
+           iso(now) +
+           ", not revoked; its signatures on the PCK certificate and the PCK CRL checked there (CRL "
+           "current" +
+           (next_update ? " until " + iso(asn1_time_to_unix(next_update)) : std::string()) + ")";
   }
   std::vector<X509*> rest;
   for (size_t i = 1; i < chain.size(); ++i) rest.push_back(chain[i].get());
@@ -230,15 +243,7 @@ DcapReport verify_quote(const Quote& q, const VerifyOptions& opt) {
       root_crl.reset();
     }
   }
-  if (col && pck_crl) {
-    auto detail = verify_pck_crl_issuer_chain(col->pck_crl_issuer_chain, pck, pck_crl.get(), root.get(),
-                                              root_crl.get(), opt.now);
-    if (detail.ok()) {
-      v.pass("dcap.pck_crl_issuer_chain", *detail);
-    } else {
-      v.fail("dcap.pck_crl_issuer_chain", detail.error().message);
-    }
-  }
+  X509* verified_pck_issuer = nullptr;
   {
     std::vector<X509*> rest;
     for (size_t i = 1; i < pck_chain.size(); ++i) rest.push_back(pck_chain[i].get());
@@ -251,9 +256,25 @@ DcapReport verify_quote(const Quote& q, const VerifyOptions& opt) {
     } else if (!crls.empty()) {
       v.pass("dcap.pck_chain", "PCK → " + issuer + " → " + root_name + ", valid at " + iso(opt.now) +
                                    "; PCK CRL and root CA CRL signed, current, not revoked");
+      // The issuer the verification used: the only chain certificate named as
+      // the PCK's issuer (the trusted store holds just the root).
+      for (const X509* c : rest) {
+        if (X509_NAME_cmp(X509_get_subject_name(c), X509_get_issuer_name(pck)) != 0) continue;
+        verified_pck_issuer = verified_pck_issuer == nullptr ? const_cast<X509*>(c) : nullptr;
+        if (verified_pck_issuer == nullptr) break;  // two candidates: verify independently
+      }
     } else {
       v.pass("dcap.pck_chain", "PCK → " + issuer + " → " + root_name + ", valid at " + iso(opt.now));
       if (col == nullptr) v.skip("dcap.crl", "no collateral: revocation not checked");
+    }
+  }
+  if (col && pck_crl) {
+    auto detail = verify_pck_crl_issuer_chain(col->pck_crl_issuer_chain, pck, pck_crl.get(), root.get(),
+                                              root_crl.get(), opt.now, verified_pck_issuer);
+    if (detail.ok()) {
+      v.pass("dcap.pck_crl_issuer_chain", *detail);
+    } else {
+      v.fail("dcap.pck_crl_issuer_chain", detail.error().message);
     }
   }
 
