@@ -905,13 +905,14 @@ void Session::enqueue_write(std::shared_ptr<WriteOp> op) {
   // Writing starts once the current handler is done, so that everything it
   // queued (a stream's last chunks and its end, say) goes out in one write:
   // one TLS record and one system call instead of one each.
-  if (!writing_ && !write_posted_) {
-    write_posted_ = true;
-    asio::post(executor_, [self = shared_from_this()] {
-      self->write_posted_ = false;
-      self->do_write_next();
-    });
-  }
+  if (writing_ || write_posted_) return;
+  // A response's last operation alone in the queue has nothing to wait for.
+  if (write_q_.size() == 1 && write_q_.front()->after != WriteOp::After::nothing) return do_write_next();
+  write_posted_ = true;
+  asio::post(executor_, [self = shared_from_this()] {
+    self->write_posted_ = false;
+    self->do_write_next();
+  });
 }
 
 void Session::do_write_next() {
