@@ -3,9 +3,16 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <chrono>
+
 #include "veil/base/log.h"
 
 namespace veil::node {
+
+namespace {
+constexpr size_t kWakeBatch = 64;
+constexpr auto kPollInterval = std::chrono::milliseconds(20);
+}  // namespace
 
 SigningQueue::SigningQueue(size_t max_pending) : max_pending_(max_pending), thread_([this] { run(); }) {}
 
@@ -23,9 +30,10 @@ void SigningQueue::submit(std::function<void()> job) {
   std::lock_guard lock(mutex_);
   if (stopping_ || jobs_.size() >= max_pending_) return;  // signed on lookup instead
   jobs_.push_back(std::move(job));
-  // The signer drains the whole queue once woken: only the first job of a
-  // batch needs the wake-up (a system call and a context switch each).
-  if (jobs_.size() == 1) cv_.notify_one();
+  // No wake-up per job (a system call and a context switch each, on the
+  // I/O thread): the signer looks at the queue every kPollInterval by
+  // itself, and is woken early only when a batch has piled up.
+  if (jobs_.size() == kWakeBatch) cv_.notify_one();
 }
 
 void SigningQueue::run() {
@@ -38,7 +46,7 @@ void SigningQueue::run() {
   }
   std::unique_lock lock(mutex_);
   for (;;) {
-    cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+    while (!stopping_ && jobs_.empty()) cv_.wait_for(lock, kPollInterval);
     if (stopping_) return;
     auto job = std::move(jobs_.front());
     jobs_.pop_front();

@@ -6,6 +6,9 @@
 // lookup itself (signature_cache.h), so a job here is an optimisation, never
 // a duty.
 //
+// Submitting never wakes the thread for each job: it polls the queue every
+// 20 ms and is woken early once 64 jobs wait.
+//
 // Bounded: past max_pending queued jobs, submit() drops the job (the entry
 // stays signable on lookup), so an overloaded node neither grows memory nor
 // spends its I/O threads on signing.
