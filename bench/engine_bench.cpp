@@ -31,9 +31,14 @@ int main(int argc, char** argv) {
   using namespace veil::engine;
   int threads = 2;
   std::string models_dir = VEIL_BENCH_MODELS_DIR;
+  std::string only;             // --only TEXT: just the models whose label contains TEXT
+  int prompt = 512, gen = 128;  // --prompt N --gen N (the issue's figures use the defaults)
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::string(argv[i]) == "--threads") threads = std::atoi(argv[i + 1]);
     if (std::string(argv[i]) == "--models-dir") models_dir = argv[i + 1];
+    if (std::string(argv[i]) == "--only") only = argv[i + 1];
+    if (std::string(argv[i]) == "--prompt") prompt = std::atoi(argv[i + 1]);
+    if (std::string(argv[i]) == "--gen") gen = std::atoi(argv[i + 1]);
   }
   ::mkdir(models_dir.c_str(), 0755);
   const std::string shared = shared_dir();
@@ -60,10 +65,11 @@ int main(int argc, char** argv) {
 
   double bw = measure_read_bandwidth_gbps(threads);  // buffer freed before the models run
   std::printf("memory read bandwidth (%d threads): %.1f GB/s\n\n", threads, bw);
-  std::printf("%-28s %9s %9s %9s %9s %11s %9s %9s\n", "model", "pp t/s", "tg t/s", "8seq t/s", "8x/1x", "bw limit", "tg/limit",
-              "rss MB");
+  std::printf("%-28s %9s %9s %9s %9s %11s %9s %9s\n", "model", "pp t/s", "tg t/s", "8seq t/s", "8x/1x",
+              "bw limit", "tg/limit", "rss MB");
   int failures = 0;
   for (const auto& it : items) {
+    if (!only.empty() && it.label.find(only) == std::string::npos) continue;
     if (it.synthetic && !exists(it.path)) {
       std::fprintf(stderr, "synthesizing %s -> %s\n", it.label.c_str(), it.path.c_str());
       auto st = synthesize_model(it.synth, it.path);
@@ -75,8 +81,8 @@ int main(int argc, char** argv) {
     }
     BenchOptions o;
     o.threads = threads;
-    o.prompt = 512;
-    o.gen = 128;
+    o.prompt = prompt;
+    o.gen = gen;
     o.sequences = 8;
     auto r = run_bench(it.path, o);
     if (!r.ok()) {
@@ -85,18 +91,23 @@ int main(int argc, char** argv) {
       continue;
     }
     double limit = bw * 1e9 / double(r->weight_bytes);
-    std::printf("%-28s %9.1f %9.1f %9.1f %9.2f %11.1f %8.0f%% %9.0f\n", it.label.c_str(), r->pp_tps, r->tg_tps,
-                r->aggregate_tps, r->aggregate_tps / r->tg_tps, limit, 100.0 * r->tg_tps / limit, r->peak_rss_mb);
+    std::printf("%-28s %9.1f %9.1f %9.1f %9.2f %11.1f %8.0f%% %9.0f\n", it.label.c_str(), r->pp_tps,
+                r->tg_tps, r->aggregate_tps, r->aggregate_tps / r->tg_tps, limit, 100.0 * r->tg_tps / limit,
+                r->peak_rss_mb);
     std::printf(
-        "  json {\"model\":\"%s\",\"pp_tps\":%.2f,\"tg_tps\":%.2f,\"aggregate_tps\":%.2f,\"sequences\":8,\"threads\":%d,"
-        "\"weight_bytes\":%llu,\"bandwidth_gbps\":%.2f,\"tg_fraction_of_bandwidth_limit\":%.3f,\"peak_rss_mb\":%.0f,"
+        "  json "
+        "{\"model\":\"%s\",\"pp_tps\":%.2f,\"tg_tps\":%.2f,\"aggregate_tps\":%.2f,\"sequences\":8,"
+        "\"threads\":%d,"
+        "\"weight_bytes\":%llu,\"bandwidth_gbps\":%.2f,\"tg_fraction_of_bandwidth_limit\":%.3f,\"peak_rss_"
+        "mb\":%.0f,"
         "\"isa\":\"%s\",\"pp_cpu_share\":%.3f,\"tg_cpu_share\":%.3f,\"aggregate_cpu_share\":%.3f}\n",
         it.label.c_str(), r->pp_tps, r->tg_tps, r->aggregate_tps, threads,
-        static_cast<unsigned long long>(r->weight_bytes), bw, r->tg_tps / limit, r->peak_rss_mb, r->isa.c_str(),
-        r->pp_cpu_share, r->tg_cpu_share, r->aggregate_cpu_share);
+        static_cast<unsigned long long>(r->weight_bytes), bw, r->tg_tps / limit, r->peak_rss_mb,
+        r->isa.c_str(), r->pp_cpu_share, r->tg_cpu_share, r->aggregate_cpu_share);
     if (r->tg_cpu_share < 0.9) {
-      std::printf("  note: the process got only %.0f%% of %d cores during generation (other load on the machine)\n",
-                  100 * r->tg_cpu_share, threads);
+      std::printf(
+          "  note: the process got only %.0f%% of %d cores during generation (other load on the machine)\n",
+          100 * r->tg_cpu_share, threads);
     }
     std::fflush(stdout);
   }

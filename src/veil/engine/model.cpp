@@ -263,7 +263,13 @@ void Forward::prepare_activations(TensorType t, const float* x, int n_tok, int64
 void Forward::matmul(std::initializer_list<MatmulJob> jobs, int n_tok) {
   int64_t total = 0;
   for (const auto& j : jobs) total += j.w->n_out;
-  pool_.run([&](int w, int nw) {
+  // Decode-sized steps stream the weights once: parts of >= 256 rows, several per thread, claimed
+  // as threads come free, so a thread slowed by other load does not hold the step up. Larger
+  // batches are compute-bound and keep one part per thread.
+  int parts = pool_.size();
+  if (n_tok <= 8)
+    parts = int(std::max<int64_t>(1, std::min<int64_t>(int64_t(pool_.size()) * 8, total / 256)));
+  pool_.run_parts(parts, [&](int w, int nw) {
     int64_t b, e;
     split_range(total, w, nw, 16, &b, &e);
     int64_t base = 0;

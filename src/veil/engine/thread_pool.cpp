@@ -30,21 +30,23 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::take_parts(uint64_t generation) {
   for (;;) {
     uint64_t t = ticket_.load(std::memory_order_acquire);
-    if ((t >> 16) != generation || int(t & 0xffff) >= n_) return;
+    if ((t >> 16) != generation || int(t & 0xffff) >= parts_) return;
     if (ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) {
-      call_(job_, int(t & 0xffff), n_);
+      call_(job_, int(t & 0xffff), parts_);
       done_.fetch_add(1, std::memory_order_release);
     }
   }
 }
 
-void ThreadPool::run_erased(const void* fn, Trampoline call) {
+void ThreadPool::run_erased(int n_parts, const void* fn, Trampoline call) {
+  n_parts = std::max(1, std::min(n_parts, 0xffff));
   if (n_ == 1) {
-    call(fn, 0, 1);
+    for (int p = 0; p < n_parts; ++p) call(fn, p, n_parts);
     return;
   }
   job_ = fn;
   call_ = call;
+  parts_ = n_parts;
   done_.store(0, std::memory_order_relaxed);
   uint64_t g = ++last_generation_;
   ticket_.store(g << 16, std::memory_order_release);
@@ -54,7 +56,7 @@ void ThreadPool::run_erased(const void* fn, Trampoline call) {
   }
   cv_.notify_all();
   take_parts(g);
-  for (int spin = 0; done_.load(std::memory_order_acquire) != n_; ++spin) {
+  for (int spin = 0; done_.load(std::memory_order_acquire) != n_parts; ++spin) {
     // A claimed part whose thread lost its core: give the core back instead of spinning on it.
     if (spin > 2000) {
       std::this_thread::yield();

@@ -26,12 +26,19 @@ class ThreadPool {
   // referenced, not copied (no allocation per call).
   template <typename Fn>
   void run(const Fn& fn) {
-    run_erased(&fn, [](const void* f, int part, int n) { (*static_cast<const Fn*>(f))(part, n); });
+    run_parts(n_, fn);
+  }
+  // As run, with n_parts parts (1..65535) claimed dynamically by the threads: more parts than
+  // threads keep both cores busy to the end when one of them is slowed down (shared machine).
+  // Per-part scratch indexed by part then needs n_parts entries.
+  template <typename Fn>
+  void run_parts(int n_parts, const Fn& fn) {
+    run_erased(n_parts, &fn, [](const void* f, int part, int n) { (*static_cast<const Fn*>(f))(part, n); });
   }
 
  private:
   using Trampoline = void (*)(const void* fn, int part, int n_parts);
-  void run_erased(const void* fn, Trampoline call);
+  void run_erased(int n_parts, const void* fn, Trampoline call);
   void worker_loop();
   void take_parts(uint64_t generation);
 
@@ -39,6 +46,7 @@ class ThreadPool {
   std::vector<std::thread> threads_;
   const void* job_ = nullptr;
   Trampoline call_ = nullptr;
+  int parts_ = 1;
   uint64_t last_generation_ = 0;
   std::atomic<uint64_t> generation_{0};
   std::atomic<uint64_t> ticket_{0};  // (generation << 16) | next part
