@@ -27,12 +27,17 @@ ThreadPool::~ThreadPool() {
   for (auto& t : threads_) t.join();
 }
 
+// The ticket holds (generation mod 2^32) << 32 | n_parts << 16 | next part. The part count travels in
+// the ticket, not in a separate field: a thread still looking at the previous section's ticket then
+// sees that section's own count (all parts taken) and cannot claim a part of the next one.
 void ThreadPool::take_parts(uint64_t generation) {
+  const uint64_t gen = generation & 0xffffffffu;
   for (;;) {
     uint64_t t = ticket_.load(std::memory_order_acquire);
-    if ((t >> 16) != generation || int(t & 0xffff) >= parts_) return;
+    const int parts = int((t >> 16) & 0xffff), next = int(t & 0xffff);
+    if ((t >> 32) != gen || next >= parts) return;
     if (ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) {
-      call_(job_, int(t & 0xffff), parts_);
+      call_(job_, next, parts);
       done_.fetch_add(1, std::memory_order_release);
     }
   }
@@ -46,17 +51,16 @@ void ThreadPool::run_erased(int n_parts, const void* fn, Trampoline call) {
   }
   job_ = fn;
   call_ = call;
-  parts_ = n_parts;
   done_.store(0, std::memory_order_relaxed);
   uint64_t g = ++last_generation_;
-  ticket_.store(g << 16, std::memory_order_release);
+  ticket_.store(((g & 0xffffffffu) << 32) | (uint64_t(n_parts) << 16), std::memory_order_release);
   {
     std::lock_guard<std::mutex> lock(mu_);
     generation_.store(g, std::memory_order_release);
   }
   cv_.notify_all();
   take_parts(g);
-  for (int spin = 0; done_.load(std::memory_order_acquire) != n_parts; ++spin) {
+  for (int spin = 0; done_.load(std::memory_order_acquire) < n_parts; ++spin) {
     // A claimed part whose thread lost its core: give the core back instead of spinning on it.
     if (spin > 2000) {
       std::this_thread::yield();

@@ -46,10 +46,9 @@ class ThreadPool {
   std::vector<std::thread> threads_;
   const void* job_ = nullptr;
   Trampoline call_ = nullptr;
-  int parts_ = 1;
   uint64_t last_generation_ = 0;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<uint64_t> ticket_{0};  // (generation << 16) | next part
+  std::atomic<uint64_t> ticket_{0};  // see take_parts
   std::atomic<int> done_{0};
   std::atomic<bool> stop_{false};
   std::mutex mu_;
