@@ -2,8 +2,9 @@
 // Each call is a small state machine: [pooled fd | resolve → connect] →
 // write the request → read head and body through Beast's parser in 16 KiB
 // pieces → give the connection back when the response allows keep-alive.
-// One steady_timer per call enforces the connect, idle and total deadlines,
-// re-armed only when it fires (not per read).
+// Deadlines (connect, idle, total) are numbers each call keeps current; one
+// sweep per io_context, every 100 ms while calls are live, closes those past
+// theirs — no timer armed, re-armed or cancelled per request.
 #include "veil/net/async_http_client.h"
 
 #include <boost/asio/bind_executor.hpp>
@@ -19,6 +20,7 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -46,15 +48,22 @@ constexpr auto kMaxIdleAge = std::chrono::seconds(20);
 constexpr uint32_t kMaxResponseHeaderBytes = 64 * 1024;
 constexpr size_t kReadPiece = 16 * 1024;
 
+constexpr auto kSweepInterval = std::chrono::milliseconds(100);
+
+int64_t ticks(Clock::time_point t) { return t.time_since_epoch().count(); }
+
+class Call;
+
 struct IdleSocket {
   tcp::socket sock;
   Clock::time_point idle_since;
 };
 
-// Idle keep-alive connections, one pool per io_context, kept as Asio sockets
-// that stay registered with that context's reactor: taking one back costs no
-// system call. As an execution_context service it is shut down with its
-// io_context, before the reactor its sockets need is gone.
+// Per io_context: idle keep-alive connections, kept as Asio sockets that stay
+// registered with that context's reactor (taking one back costs no system
+// call), and the live calls whose deadlines the sweep checks. As an
+// execution_context service it is shut down with its io_context, before the
+// reactor its sockets need is gone.
 class IdlePool final : public asio::execution_context::service {
  public:
   using key_type = IdlePool;
@@ -85,14 +94,42 @@ class IdlePool final : public asio::execution_context::service {
     if (list.size() < kMaxIdlePerHost) list.push_back(IdleSocket{std::move(sock), Clock::now()});
   }
 
+  // A call in flight, checked by the sweep until it leaves.
+  void enter(const std::shared_ptr<Call>& call, const asio::any_io_executor& ex) {
+    std::lock_guard lock(mu_);
+    live_.emplace(call.get(), call);
+    if (!sweeping_) {
+      sweeping_ = true;
+      if (!sweep_) sweep_.emplace(ex);
+      arm_locked();
+    }
+  }
+  void leave(const Call* call) {
+    std::lock_guard lock(mu_);
+    live_.erase(call);
+  }
+
  private:
+  void arm_locked() {
+    sweep_->expires_after(kSweepInterval);
+    sweep_->async_wait([this](error_code ec) {
+      if (!ec) sweep();
+    });
+  }
+  void sweep();  // after Call
+
   void shutdown() override {
     std::lock_guard lock(mu_);
     idle_.clear();
+    live_.clear();
+    sweep_.reset();
   }
 
   std::mutex mu_;  // uncontended when each io_context has one thread
   std::unordered_map<std::string, std::vector<IdleSocket>> idle_;
+  std::unordered_map<const Call*, std::weak_ptr<Call>> live_;
+  std::optional<asio::steady_timer> sweep_;
+  bool sweeping_ = false;
 };
 
 bool token_is_safe(std::string_view s) {
@@ -139,7 +176,6 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
       : client_(std::move(client)),
         strand_(std::move(strand)),
         sock_(strand_),
-        timer_(strand_),
         pool_(asio::use_service<IdlePool>(asio::query(strand_, asio::execution::context))),
         url_(std::move(url)),
         key_(url_.host + ":" + std::to_string(url_.port)),
@@ -150,8 +186,13 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
     total_deadline_ = Clock::now() + client_->opt.response_timeout;
   }
 
+  // The deadline the sweep compares with (steady-clock ticks).
+  int64_t deadline() const { return deadline_.load(std::memory_order_relaxed); }
+
   void begin() {
-    arm_timer(std::min(total_deadline_, Clock::now() + client_->opt.connect_timeout));
+    connect_deadline_ = std::min(total_deadline_, Clock::now() + client_->opt.connect_timeout);
+    update_deadline();
+    pool_.enter(shared_from_this(), strand_);
     if (auto pooled = pool_.take(key_)) {
       sock_ = std::move(*pooled);
       reused_ = true;
@@ -166,6 +207,7 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
     if (!paused_ || done_) return;
     paused_ = false;
     last_activity_ = Clock::now();
+    update_deadline();
     if (read_wanted_) {
       read_wanted_ = false;
       read();
@@ -233,6 +275,7 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
   void send() {
     last_activity_ = Clock::now();
     idle_phase_ = true;
+    update_deadline();
     io_pending_ = true;
     asio::async_write(sock_, asio::buffer(request_), bound(&Call::on_sent));
   }
@@ -262,6 +305,7 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
     if (done_) return;
     if (ec == http::error::need_buffer) ec = {};
     last_activity_ = Clock::now();
+    update_deadline();
     if (buffer_.size() > 0 || parser_->got_some()) any_bytes_ = true;
     if (ec) return fail(ec, "reading the response");
     auto& msg = parser_->get();
@@ -321,7 +365,7 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
   void finish(Status st) {
     if (done_) return;
     done_ = true;
-    timer_.cancel();
+    pool_.leave(this);
     error_code ignored;
     if (sock_.is_open()) sock_.close(ignored);
     auto on_done = std::move(cb_.on_done);
@@ -337,35 +381,27 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
     return std::min(total_deadline_, last_activity_ + client_->opt.idle_read_timeout);
   }
 
-  // The timer must never expire later than the deadline in force: it starts
-  // at the earliest that any phase could need, and on expiry either fires or
-  // re-arms for the deadline then in force (which only moves later).
-  void arm_timer(Clock::time_point connect_deadline) {
-    connect_deadline_ = connect_deadline;
-    timer_.expires_at(std::min(connect_deadline, Clock::now() + client_->opt.idle_read_timeout));
-    timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](error_code ec) { self->on_timer(ec); }));
-  }
+  void update_deadline() { deadline_.store(ticks(current_deadline()), std::memory_order_relaxed); }
 
-  void on_timer(error_code ec) {
-    if (ec || done_) return;  // cancelled
-    const auto deadline = current_deadline();
-    if (Clock::now() < deadline) {
-      timer_.expires_at(deadline);
-      timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](error_code e) { self->on_timer(e); }));
-      return;
-    }
+ public:
+  // On the strand, when the sweep saw the deadline pass.
+  void check_deadline() {
+    if (done_) return;
+    if (Clock::now() < current_deadline()) return update_deadline();  // moved on meanwhile
     timed_out_ = true;
     error_code ignored;
     sock_.close(ignored);  // the pending operation completes with an error
     if (resolver_) resolver_->cancel();
     if (!io_pending_) finish(make_error("net.timeout", "upstream timed out"));
   }
+  const asio::any_io_executor& strand() const { return strand_; }
 
+ private:
   std::shared_ptr<AsyncHttpClient::Impl> client_;
   asio::any_io_executor strand_;
   tcp::socket sock_;
-  asio::steady_timer timer_;
   IdlePool& pool_;
+  std::atomic<int64_t> deadline_{0};
   std::optional<tcp::resolver> resolver_;
   std::vector<tcp::endpoint> endpoints_;
   ParsedUrl url_;
@@ -391,6 +427,29 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
   bool cancelled_ = false;
   bool done_ = false;
 };
+
+void IdlePool::sweep() {
+  std::vector<std::shared_ptr<Call>> due;
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = ticks(Clock::now());
+    for (auto it = live_.begin(); it != live_.end();) {
+      auto call = it->second.lock();
+      if (!call) {
+        it = live_.erase(it);
+        continue;
+      }
+      if (now >= call->deadline()) due.push_back(std::move(call));
+      ++it;
+    }
+    if (live_.empty()) {
+      sweeping_ = false;
+    } else {
+      arm_locked();
+    }
+  }
+  for (auto& call : due) asio::post(call->strand(), [call] { call->check_deadline(); });
+}
 
 }  // namespace
 

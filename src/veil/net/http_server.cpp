@@ -905,9 +905,11 @@ void Session::enqueue_write(std::shared_ptr<WriteOp> op) {
   // Writing starts once the current handler is done, so that everything it
   // queued (a stream's last chunks and its end, say) goes out in one write:
   // one TLS record and one system call instead of one each.
-  if (writing_ || write_posted_) return;
-  // A response's last operation alone in the queue has nothing to wait for.
-  if (write_q_.size() == 1 && write_q_.front()->after != WriteOp::After::nothing) return do_write_next();
+  if (writing_) return;
+  // A response's last operation has nothing more to wait for: what is queued
+  // goes out now (a pending posted start then finds the queue busy or empty).
+  if (write_q_.back()->after != WriteOp::After::nothing) return do_write_next();
+  if (write_posted_) return;
   write_posted_ = true;
   asio::post(executor_, [self = shared_from_this()] {
     self->write_posted_ = false;
