@@ -27,6 +27,8 @@
 #include <vector>
 
 #include "veil/base/ascii.h"
+#include "veil/net/client_errors.h"
+#include "veil/net/http_syntax.h"
 #include "veil/net/io_strand.h"
 #include "veil/net/url.h"
 
@@ -131,35 +133,6 @@ class IdlePool final : public asio::execution_context::service {
   std::optional<asio::steady_timer> sweep_;
   bool sweeping_ = false;
 };
-
-bool token_is_safe(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (c <= 0x20 || c >= 0x7f || c == ':') return false;
-  }
-  return true;
-}
-
-bool field_is_safe(std::string_view s) {
-  for (char c : s) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
-}
-
-Error io_error(const error_code& ec, std::string_view what) {
-  if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == http::error::end_of_stream ||
-      ec == http::error::partial_message || ec == asio::error::broken_pipe) {
-    return make_error("net.closed", std::string(what) + ": connection closed by peer");
-  }
-  if (ec == http::error::body_limit || ec == http::error::header_limit) {
-    return make_error("net.too_large", "response exceeds the limit");
-  }
-  if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
-    return make_error("net.bad_response", "malformed HTTP response");
-  }
-  return make_error("net.io", std::string(what) + " failed: " + ec.message());
-}
 
 }  // namespace
 
@@ -359,7 +332,7 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
       buffer_.clear();
       return connect();
     }
-    finish(io_error(ec, what));
+    finish(client_io_error(ec, what));
   }
 
   void finish(Status st) {
@@ -483,8 +456,8 @@ Result<std::shared_ptr<AsyncHttpCall>> AsyncHttpClient::start(const IoStrand& st
     if (!token_is_safe(name) || !field_is_safe(value)) {
       return make_error("net.bad_header", "header name or value with forbidden characters");
     }
-    if (ascii_lower(name) == "content-length" || ascii_lower(name) == "transfer-encoding" ||
-        ascii_lower(name) == "host") {
+    if (ascii_iequals(name, "content-length") || ascii_iequals(name, "transfer-encoding") ||
+        ascii_iequals(name, "host")) {
       continue;
     }
     request += name;

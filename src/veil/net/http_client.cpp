@@ -24,6 +24,8 @@
 
 #include "veil/base/ascii.h"
 #include "veil/base/encoding.h"
+#include "veil/net/client_errors.h"
+#include "veil/net/http_syntax.h"
 #include "veil/net/url.h"
 
 namespace veil::net {
@@ -44,32 +46,6 @@ constexpr size_t kMaxIdlePerHost = 16;
 constexpr auto kMaxIdleAge = std::chrono::seconds(20);
 constexpr uint32_t kMaxResponseHeaderBytes = 64 * 1024;
 constexpr size_t kStreamChunk = 16 * 1024;
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
-bool field_is_safe(std::string_view s) {
-  for (char c : s) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
-}
-
-bool token_is_safe(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (c <= 0x20 || c >= 0x7f || c == ':') return false;
-  }
-  return true;
-}
 
 struct Connection {
   asio::io_context ioc{1};
@@ -142,22 +118,6 @@ std::string spki_sha256_hex_of(SSL* ssl) {
   OPENSSL_free(der);
   X509_free(cert);
   return out;
-}
-
-Error io_error(const error_code& ec, std::string_view what) {
-  if (ec == asio::error::timed_out) return make_error("net.timeout", std::string(what) + " timed out");
-  if (ec == asio::error::eof || ec == asio::error::connection_reset || ec == ssl::error::stream_truncated ||
-      ec == http::error::end_of_stream || ec == http::error::partial_message ||
-      ec == asio::error::broken_pipe) {
-    return make_error("net.closed", std::string(what) + ": connection closed by peer");
-  }
-  if (ec == http::error::body_limit || ec == http::error::header_limit) {
-    return make_error("net.too_large", "response exceeds the limit");
-  }
-  if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
-    return make_error("net.bad_response", "malformed HTTP response");
-  }
-  return make_error("net.io", std::string(what) + " failed: " + ec.message());
 }
 
 Status check_request(std::string_view method, const Headers& headers) {
@@ -291,7 +251,7 @@ struct HttpClient::Impl {
     Connection& c = *ex.conn;
     if (c.tls) {
       note_spki(c.spki_hex);
-      if (opt.pinned_spki_sha256_hex && !iequals_ascii(*opt.pinned_spki_sha256_hex, c.spki_hex)) {
+      if (opt.pinned_spki_sha256_hex && !ascii_iequals(*opt.pinned_spki_sha256_hex, c.spki_hex)) {
         return make_error("net.pin_mismatch", "peer TLS key does not match the pinned SPKI hash");
       }
     }
@@ -304,8 +264,8 @@ struct HttpClient::Impl {
     head += " HTTP/1.1\r\n";
     bool has_host = false;
     for (const auto& [name, value] : headers) {
-      if (iequals_ascii(name, "content-length") || iequals_ascii(name, "transfer-encoding")) continue;
-      if (iequals_ascii(name, "host")) has_host = true;
+      if (ascii_iequals(name, "content-length") || ascii_iequals(name, "transfer-encoding")) continue;
+      if (ascii_iequals(name, "host")) has_host = true;
       head += name;
       head += ": ";
       head += value;
@@ -338,7 +298,7 @@ struct HttpClient::Impl {
         asio::async_write(c.sock, bufs, handler);
       }
     });
-    if (ec) return io_error(ec, "sending the request");
+    if (ec) return client_io_error(ec, "sending the request");
     return ex;
   }
 
@@ -395,7 +355,7 @@ struct HttpClient::Impl {
       }
       if (ec) {
         retryable = c.reused && !any;
-        return io_error(ec, "reading the response");
+        return client_io_error(ec, "reading the response");
       }
       auto& msg = parser.get();
       const int status = static_cast<int>(msg.result_int());
@@ -429,7 +389,7 @@ struct HttpClient::Impl {
       error_code ec = read_header(c, parser, deadline, any);
       if (ec) {
         retryable = c.reused && !any;
-        return io_error(ec, "reading the response");
+        return client_io_error(ec, "reading the response");
       }
       auto& msg = parser.get();
       const int status = static_cast<int>(msg.result_int());
@@ -439,7 +399,7 @@ struct HttpClient::Impl {
           msg.body().data = chunk.get();
           msg.body().size = kStreamChunk;
           ec = read_some(c, parser, deadline);
-          if (ec && ec != http::error::need_buffer) return io_error(ec, "reading the response");
+          if (ec && ec != http::error::need_buffer) return client_io_error(ec, "reading the response");
         }
         continue;
       }
@@ -451,7 +411,7 @@ struct HttpClient::Impl {
         msg.body().size = kStreamChunk;
         ec = read_some(c, parser, deadline);
         if (ec == http::error::need_buffer) ec = {};
-        if (ec) return io_error(ec, "reading the response body");
+        if (ec) return client_io_error(ec, "reading the response body");
         const size_t n = kStreamChunk - msg.body().size;
         if (n > 0 && cb.on_data && !cb.on_data(std::string_view(chunk.get(), n))) {
           return make_error("net.aborted", "stream aborted by the caller");

@@ -26,7 +26,9 @@
 #include <typeinfo>
 #include <unordered_map>
 
+#include "veil/base/ascii.h"
 #include "veil/base/log.h"
+#include "veil/net/http_syntax.h"
 #include "veil/net/io_strand.h"
 #include "veil/net/request_reader.h"
 #include "veil/net/worker_pool.h"
@@ -80,28 +82,10 @@ void append_hex(std::string& out, uint64_t v) {
   out.append(buf, r.ptr);
 }
 
-bool field_is_safe(std::string_view s) {
-  for (char c : s) {
-    if (c == '\r' || c == '\n' || c == '\0') return false;
-  }
-  return true;
-}
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 // Header names that framing owns: a handler cannot set them.
 bool reserved_field(std::string_view name) {
-  return iequals_ascii(name, "content-length") || iequals_ascii(name, "transfer-encoding") ||
-         iequals_ascii(name, "connection") || iequals_ascii(name, "date") || iequals_ascii(name, "server");
+  return ascii_iequals(name, "content-length") || ascii_iequals(name, "transfer-encoding") ||
+         ascii_iequals(name, "connection") || ascii_iequals(name, "date") || ascii_iequals(name, "server");
 }
 
 // A path for logs: printable ASCII only, bounded.
@@ -652,7 +636,7 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
 
   static bool has_field(const Headers& h, std::string_view name) {
     for (const auto& [n, v] : h) {
-      if (iequals_ascii(n, name)) return true;
+      if (ascii_iequals(n, name)) return true;
     }
     return false;
   }
@@ -712,7 +696,7 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
     }
     head += "\r\n";
     for (const auto& [name, value] : extra) {
-      if (name.empty() || reserved_field(name) || iequals_ascii(name, "content-type") ||
+      if (name.empty() || reserved_field(name) || ascii_iequals(name, "content-type") ||
           !field_is_safe(name) || !field_is_safe(value) || name.find(':') != std::string::npos ||
           name.find(' ') != std::string::npos) {
         continue;

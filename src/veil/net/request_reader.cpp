@@ -6,6 +6,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <optional>
 
+#include "veil/base/ascii.h"
 #include "veil/net/url.h"
 
 namespace veil::net {
@@ -21,17 +22,6 @@ namespace {
 // Bytes a chunk header (size line with extensions) may take before the
 // connection is dropped: Beast needs the whole line buffered to parse it.
 constexpr size_t kMaxFramingSlack = 64 * 1024;
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -152,10 +142,10 @@ void RequestReader::check_header() {
   for (const auto& field : head) {
     if (field.name() == http::field::transfer_encoding) {
       ++te_count;
-      if (!iequals_ascii(trim(field.value()), "chunked")) te_ok = false;
+      if (!ascii_iequals(trim(field.value()), "chunked")) te_ok = false;
     } else if (field.name() == http::field::expect) {
       has_expect = true;
-      expect_continue = iequals_ascii(trim(field.value()), "100-continue");
+      expect_continue = ascii_iequals(trim(field.value()), "100-continue");
     }
   }
   if (te_count > 0 && (!te_ok || te_count > 1)) {
