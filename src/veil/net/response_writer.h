@@ -11,9 +11,11 @@
 
 namespace veil::net {
 
-// Handlers run on a worker thread (never on the I/O threads) and may block.
-// All methods are thread-safe. A writer answers exactly one request: after a
-// response is complete (or failed) further calls return false.
+// A blocking HttpHandler runs on a worker thread (never on the I/O threads)
+// and may block; its writer's methods are thread-safe and wait as described
+// below. (The writer of an AsyncHttpHandler, further down, never blocks.) A
+// writer answers exactly one request: after a response is complete (or
+// failed) further calls return false.
 class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
