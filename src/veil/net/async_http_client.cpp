@@ -205,7 +205,6 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
   }
 
   void connect() {
-    connecting_ = true;
     error_code ec;
     auto address = asio::ip::make_address(url_.host, ec);
     if (!ec) {
@@ -236,7 +235,6 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
   }
 
   void on_connect(error_code ec) {
-    connecting_ = false;
     if (done_) return;
     if (timed_out_) return finish(make_error("net.timeout", "connect timed out"));
     if (cancelled_) return finish(make_error("net.aborted", "request cancelled"));
@@ -256,10 +254,14 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
   void on_sent(error_code ec) {
     if (done_) return;
     if (ec) return fail(ec, "sending the request");
+    new_parser();
+    read();
+  }
+
+  void new_parser() {
     parser_.emplace();
     parser_->header_limit(kMaxResponseHeaderBytes);
     parser_->body_limit(client_->opt.max_response_bytes);
-    read();
   }
 
   void read() {
@@ -288,9 +290,7 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
       if (status >= 100 && status < 200 && status != 101) {
         // An interim response has no body: start over for the final one.
         if (!parser_->is_done()) return read();
-        parser_.emplace();
-        parser_->header_limit(kMaxResponseHeaderBytes);
-        parser_->body_limit(client_->opt.max_response_bytes);
+        new_parser();
         return read();
       }
       head_delivered_ = true;
@@ -387,7 +387,6 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
   Clock::time_point total_deadline_{};
   Clock::time_point connect_deadline_{};
   Clock::time_point last_activity_{};
-  bool connecting_ = false;
   bool idle_phase_ = false;  // connected: the idle deadline applies
   bool io_pending_ = false;
   bool reused_ = false;

@@ -137,10 +137,7 @@ int handle_root(ApiState& st, net::ResponseWriter& w) {
 // Metrics names are fixed strings: the raw path (which may carry a chat id) is never a label.
 std::string route_name(const net::HttpRequest& req) {
   const std::string& p = req.path;
-  if (p == "/v1/chat/completions") return "chat_completions";
-  if (p == "/v1/completions") return "completions";
-  if (p == "/v1/embeddings") return "embeddings";
-  if (p == "/v1/rerank") return "rerank";
+  if (auto e = endpoint_for_path(p)) return endpoint_metric(*e);
   if (p == "/v1/models") return "models";
   if (p == "/v1/attestation/report") return "attestation_report";
   if (p.rfind("/v1/signature/", 0) == 0) return "signature";
@@ -157,17 +154,7 @@ int dispatch(ApiState& st, const net::HttpRequest& req, net::ResponseWriter& w) 
     return send_error(w, ApiError{405, "invalid_request_error", "method not allowed", std::nullopt, std::nullopt});
   };
 
-  struct PostRoute {
-    const char* path;
-    Endpoint endpoint;
-  };
-  static constexpr PostRoute kPost[] = {{"/v1/chat/completions", Endpoint::chat_completions},
-                                        {"/v1/completions", Endpoint::completions},
-                                        {"/v1/embeddings", Endpoint::embeddings},
-                                        {"/v1/rerank", Endpoint::rerank}};
-  for (const auto& r : kPost) {
-    if (p == r.path) return post ? handle_inference(st, r.endpoint, req, w) : method_not_allowed();
-  }
+  if (auto e = endpoint_for_path(p)) return post ? handle_inference(st, *e, req, w) : method_not_allowed();
   if (p == "/v1/attestation/report") return get ? handle_attestation_report(st, req, w) : method_not_allowed();
   if (p.rfind("/v1/signature/", 0) == 0) {
     return get ? handle_signature(st, req, w, std::string_view(p).substr(14)) : method_not_allowed();
@@ -187,21 +174,27 @@ int dispatch(ApiState& st, const net::HttpRequest& req, net::ResponseWriter& w) 
 
 }  // namespace
 
+RequestRecord::RequestRecord(ApiState& st, uint64_t id, std::string method, std::string route)
+    : st_(st), id_(id), method_(std::move(method)), route_(std::move(route)), t0_(monotonic_micros()) {
+  st_.metrics.add_in_flight(1);
+}
+
+RequestRecord::~RequestRecord() {
+  st_.metrics.add_in_flight(-1);
+  const int64_t us = monotonic_micros() - t0_;
+  st_.metrics.record_request(route_, status, static_cast<double>(us) / 1e6);
+  log::info("req={} {} {} status={} us={}", id_, method_, route_, status, us);
+}
+
 void handle_request(ApiState& st, const net::HttpRequest& req, net::ResponseWriter& w) {
-  const int64_t t0 = monotonic_micros();
-  st.metrics.add_in_flight(1);
-  int status = 500;
+  RequestRecord record(st, req.id, req.method, route_name(req));
   try {
-    status = dispatch(st, req, w);
+    record.status = dispatch(st, req, w);
   } catch (const std::exception&) {
     // Exception messages may quote input: log the fact only.
     log::error("request {} failed with an exception", req.id);
-    if (!w.completed()) status = send_error(w, internal_error());
+    if (!w.completed()) record.status = send_error(w, internal_error());
   }
-  st.metrics.add_in_flight(-1);
-  const double seconds = static_cast<double>(monotonic_micros() - t0) / 1e6;
-  st.metrics.record_request(route_name(req), status, seconds);
-  log::info("req={} {} {} status={} us={}", req.id, req.method, route_name(req), status, monotonic_micros() - t0);
 }
 
 }  // namespace veil::node

@@ -1,6 +1,7 @@
 // Shared state of a running node that the API handlers read (private to node/).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -41,6 +42,26 @@ struct ApiState {
   SigningQueue signer;
 
   explicit ApiState(SignatureCache::Options sig) : signatures(sig) {}
+};
+
+// A request's metrics (in flight, count and latency by route and status) and
+// its access-log line (ids, route, status, time — never content), recorded
+// when the object goes away; `status` is set by whoever answers.
+class RequestRecord {
+ public:
+  RequestRecord(ApiState& st, uint64_t id, std::string method, std::string route);
+  ~RequestRecord();
+  RequestRecord(const RequestRecord&) = delete;
+  RequestRecord& operator=(const RequestRecord&) = delete;
+
+  int status = 500;
+
+ private:
+  ApiState& st_;
+  uint64_t id_;
+  std::string method_;
+  std::string route_;
+  int64_t t0_;
 };
 
 // Entry point for every HTTP request (api_router.cpp).

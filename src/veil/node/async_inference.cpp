@@ -11,7 +11,6 @@
 
 #include <exception>
 
-#include "veil/base/clock.h"
 #include "veil/base/log.h"
 #include "veil/node/inference.h"
 #include "veil/node/upstream_backend.h"
@@ -23,31 +22,6 @@ namespace {
 
 constexpr size_t kHighWater = 256 * 1024;
 
-// Request metrics and the access log line, as handle_request records them on
-// the blocking path; recorded when the exchange ends.
-class RequestRecord {
- public:
-  RequestRecord(ApiState& st, uint64_t id, Endpoint e) : st_(st), id_(id), endpoint_(e), t0_(monotonic_micros()) {
-    st_.metrics.add_in_flight(1);
-  }
-  ~RequestRecord() {
-    st_.metrics.add_in_flight(-1);
-    const int64_t us = monotonic_micros() - t0_;
-    st_.metrics.record_request(endpoint_metric(endpoint_), status, static_cast<double>(us) / 1e6);
-    log::info("req={} POST {} status={} us={}", id_, endpoint_metric(endpoint_), status, us);
-  }
-  RequestRecord(const RequestRecord&) = delete;
-  RequestRecord& operator=(const RequestRecord&) = delete;
-
-  int status = 500;
-
- private:
-  ApiState& st_;
-  uint64_t id_;
-  Endpoint endpoint_;
-  int64_t t0_;
-};
-
 class AsyncInference : public std::enable_shared_from_this<AsyncInference> {
  public:
   AsyncInference(ApiState& st, std::shared_ptr<net::AsyncResponseWriter> w, PreparedInference p, std::string raw_body,
@@ -58,7 +32,7 @@ class AsyncInference : public std::enable_shared_from_this<AsyncInference> {
         raw_body_(std::move(raw_body)),
         breq_(p_.backend_request(raw_body_)),
         request_id_(request_id),
-        record_(st, request_id, p_.endpoint) {
+        record_(st, request_id, "POST", endpoint_metric(p_.endpoint)) {
     if (p_.stream) {
       events_.emplace(breq_, &usage_);
       sink_.emplace(st_, *w_, p_);
@@ -173,23 +147,15 @@ class AsyncInference : public std::enable_shared_from_this<AsyncInference> {
   bool paused_ = false;
 };
 
-std::optional<Endpoint> inference_endpoint(const std::string& path) {
-  if (path == "/v1/chat/completions") return Endpoint::chat_completions;
-  if (path == "/v1/completions") return Endpoint::completions;
-  if (path == "/v1/embeddings") return Endpoint::embeddings;
-  if (path == "/v1/rerank") return Endpoint::rerank;
-  return std::nullopt;
-}
-
 }  // namespace
 
 bool handle_inference_async(ApiState& st, net::HttpRequest& req, const std::shared_ptr<net::AsyncResponseWriter>& w) {
   if (!st.async_upstream || !st.async_client || req.method != "POST") return false;
-  const auto endpoint = inference_endpoint(req.path);
+  const auto endpoint = endpoint_for_path(req.path);
   if (!endpoint) return false;
   auto prepared = prepare_inference(st, *endpoint, req);
   if (auto* err = std::get_if<ApiError>(&prepared)) {
-    RequestRecord record(st, req.id, *endpoint);
+    RequestRecord record(st, req.id, req.method, endpoint_metric(*endpoint));
     record.status = send_error(*w, *err);
     return true;
   }

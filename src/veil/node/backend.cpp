@@ -12,6 +12,13 @@ const char* endpoint_path(Endpoint e) {
   return "";
 }
 
+std::optional<Endpoint> endpoint_for_path(std::string_view path) {
+  for (Endpoint e : {Endpoint::chat_completions, Endpoint::completions, Endpoint::embeddings, Endpoint::rerank}) {
+    if (path == endpoint_path(e)) return e;
+  }
+  return std::nullopt;
+}
+
 const char* endpoint_metric(Endpoint e) {
   switch (e) {
     case Endpoint::chat_completions: return "chat_completions";

@@ -11,6 +11,7 @@
 #include <boost/json/object.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,7 @@ enum class Endpoint { chat_completions, completions, embeddings, rerank };
 
 const char* endpoint_path(Endpoint e);   // "/v1/chat/completions", ...
 const char* endpoint_metric(Endpoint e); // "chat_completions", ...
+std::optional<Endpoint> endpoint_for_path(std::string_view path);  // the inverse of endpoint_path
 
 struct Usage {
   uint64_t prompt_tokens = 0;
