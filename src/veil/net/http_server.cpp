@@ -164,8 +164,12 @@ struct HttpServer::Impl {
   // connection's handlers all run on one thread, and completions never wake
   // another thread of a shared context (futex traffic that cost more than the
   // work itself). The first also runs the acceptor and the sweep.
-  asio::io_context ioc{1};
+  // Declared in this order so that `ioc` is destroyed first: after stop() its
+  // queue may still hold the cancelled accept, whose handler owns a socket
+  // made for one of `more_iocs`, and that socket must be destroyed while its
+  // context still exists.
   std::vector<std::unique_ptr<asio::io_context>> more_iocs;
+  asio::io_context ioc{1};
   size_t next_ioc = 0;  // round-robin, on the acceptor's strand
   std::unique_ptr<ssl::context> tls;
   tcp::acceptor acceptor;
