@@ -208,8 +208,51 @@ TEST(Kernels, GgmlOrderKernelsAgreeBitForBitAcrossIsas) {
   }
   EXPECT_GT(differs, 100);
   EXPECT_NEAR(sum, want, want * 1e-6);
+  // Attention scores: position by position the bits of dot_ggml times the scale, on every ISA,
+  // for head sizes with and without a tail past the blocks of 64 and position counts around 16.
+  for (int hd : {8, 16, 48, 64, 80, 128, 200}) {
+    for (int n_pos : {1, 15, 16, 17, 33, 130}) {
+      const size_t stride = size_t(hd) + 24;
+      auto kf = randn(n_pos * int(stride), rng), q = randn(2 * hd, rng);
+      std::vector<uint16_t> kh(kf.size()), qh(q.size());
+      for (size_t i = 0; i < kf.size(); ++i) kh[i] = f32_to_f16(kf[i]);
+      for (size_t i = 0; i < q.size(); ++i) qh[i] = f32_to_f16(q[i]);
+      const float scale = 0.0883883f;
+      for (bool batch : {false, true}) {
+        for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512}) {
+          if (!isa_supported(isa)) continue;
+          const KernelTable& k = kernels(isa);
+          for (int nq : {1, 2}) {
+            // nq query rows (q + i * hd) against the same K; output rows n_pos + 3 apart.
+            const size_t os = size_t(n_pos) + 3;
+            std::vector<float> s32(2 * os), s16(2 * os);
+            float m32[2], m16[2];
+            k.attn_scores_ggml_f32(q.data(), nq, kf.data(), stride, n_pos, hd, batch, scale, s32.data(), os, m32);
+            k.attn_scores_ggml_f16(qh.data(), nq, kh.data(), stride, n_pos, hd, batch, scale, s16.data(), os, m16);
+            for (int i = 0; i < nq; ++i) {
+              float want_m32 = -INFINITY, want_m16 = -INFINITY;
+              for (int p = 0; p < n_pos; ++p) {
+                const float* kr = kf.data() + size_t(p) * stride;
+                const uint16_t* khr = kh.data() + size_t(p) * stride;
+                const float w32 = g.dot_ggml(q.data() + size_t(i) * hd, kr, hd, false, batch) * scale;
+                const float w16 = g.dot_ggml(qh.data() + size_t(i) * hd, khr, hd, true, batch) * scale;
+                ASSERT_EQ(s32[size_t(i) * os + size_t(p)], w32)
+                    << isa_name(isa) << " hd " << hd << " pos " << p << " batch " << batch << " row " << i;
+                ASSERT_EQ(s16[size_t(i) * os + size_t(p)], w16)
+                    << isa_name(isa) << " hd " << hd << " pos " << p << " batch " << batch << " row " << i;
+                want_m32 = std::max(want_m32, w32);
+                want_m16 = std::max(want_m16, w16);
+              }
+              EXPECT_EQ(m32[i], want_m32);
+              EXPECT_EQ(m16[i], want_m16);
+            }
+          }
+        }
+      }
+    }
+  }
   // Value sums: every ISA and both orders agree with each other's bits and with the plain sum.
-  for (int n_pos : {5, 40, 64, 100, 130}) {
+  for (int n_pos : {5, 40, 64, 100, 130, 600}) {
     for (int hd : {8, 32, 128}) {
       auto v = randn(n_pos * hd, rng);
       std::vector<uint16_t> vh(v.size());
@@ -218,8 +261,8 @@ TEST(Kernels, GgmlOrderKernelsAgreeBitForBitAcrossIsas) {
       for (auto& p : prob) p = std::uniform_real_distribution<float>(0, 1)(rng);
       for (bool batch : {false, true}) {
         std::vector<float> o1(static_cast<size_t>(hd)), o2(static_cast<size_t>(hd));
-        g.attn_values_ggml_f16(o1.data(), prob.data(), vh.data(), size_t(hd), n_pos, hd, batch);
-        g.attn_values_ggml_f32(o2.data(), prob.data(), v.data(), size_t(hd), n_pos, hd, batch);
+        g.attn_values_ggml_f16(o1.data(), 1, prob.data(), 0, vh.data(), size_t(hd), n_pos, hd, batch);
+        g.attn_values_ggml_f32(o2.data(), 1, prob.data(), 0, v.data(), size_t(hd), n_pos, hd, batch);
         for (int d = 0; d < hd; ++d) {
           double r = 0, r16 = 0;
           for (int p = 0; p < n_pos; ++p) {
@@ -232,10 +275,26 @@ TEST(Kernels, GgmlOrderKernelsAgreeBitForBitAcrossIsas) {
         for (Isa isa : {Isa::avx2, Isa::avx512}) {
           if (!isa_supported(isa)) continue;
           std::vector<float> k1(static_cast<size_t>(hd)), k2(static_cast<size_t>(hd));
-          kernels(isa).attn_values_ggml_f16(k1.data(), prob.data(), vh.data(), size_t(hd), n_pos, hd, batch);
-          kernels(isa).attn_values_ggml_f32(k2.data(), prob.data(), v.data(), size_t(hd), n_pos, hd, batch);
+          kernels(isa).attn_values_ggml_f16(k1.data(), 1, prob.data(), 0, vh.data(), size_t(hd), n_pos, hd, batch);
+          kernels(isa).attn_values_ggml_f32(k2.data(), 1, prob.data(), 0, v.data(), size_t(hd), n_pos, hd, batch);
           EXPECT_EQ(k1, o1) << n_pos << " " << hd << " " << batch;
           EXPECT_EQ(k2, o2) << n_pos << " " << hd << " " << batch;
+          // Two heads sharing V: each row equals its single-head sum (the second with its own
+          // probabilities, reversed here).
+          std::vector<float> prob2(2 * prob.size() + 5);
+          std::copy(prob.begin(), prob.end(), prob2.begin());
+          std::copy(prob.rbegin(), prob.rend(), prob2.begin() + long(prob.size()) + 5);
+          const size_t ps = prob.size() + 5;
+          std::vector<float> p1(2 * size_t(hd)), p2(2 * size_t(hd)), r1(static_cast<size_t>(hd)),
+              r2(static_cast<size_t>(hd));
+          kernels(isa).attn_values_ggml_f16(p1.data(), 2, prob2.data(), ps, vh.data(), size_t(hd), n_pos, hd, batch);
+          kernels(isa).attn_values_ggml_f32(p2.data(), 2, prob2.data(), ps, v.data(), size_t(hd), n_pos, hd, batch);
+          g.attn_values_ggml_f16(r1.data(), 1, prob2.data() + ps, 0, vh.data(), size_t(hd), n_pos, hd, batch);
+          g.attn_values_ggml_f32(r2.data(), 1, prob2.data() + ps, 0, v.data(), size_t(hd), n_pos, hd, batch);
+          EXPECT_EQ(std::vector<float>(p1.begin(), p1.begin() + hd), o1) << n_pos << " " << hd << " " << batch;
+          EXPECT_EQ(std::vector<float>(p2.begin(), p2.begin() + hd), o2) << n_pos << " " << hd << " " << batch;
+          EXPECT_EQ(std::vector<float>(p1.begin() + hd, p1.end()), r1) << n_pos << " " << hd << " " << batch;
+          EXPECT_EQ(std::vector<float>(p2.begin() + hd, p2.end()), r2) << n_pos << " " << hd << " " << batch;
         }
       }
     }

@@ -234,14 +234,27 @@ Forward::Forward(const Model& model, KvCache& cache, ThreadPool& pool, int max_b
   up_.resize(B * hp.n_ff);
   rope_cos_.resize(B * hp.n_rot / 2);
   rope_sin_.resize(B * hp.n_rot / 2);
-  // Per part: n_ctx scores plus room for their F16 copy.
-  scores_.resize(size_t(pool.size()) * size_t(cache.n_ctx()) * 2);
-  q16_.resize(size_t(pool.size()) * 2 * hp.head_dim);
+  // Per thread: two rows of n_ctx scores (a pair of heads) plus room for one row's F16 copy.
+  scores_.resize(size_t(pool.size()) * size_t(cache.n_ctx()) * 4);
+  q16_.resize(size_t(pool.size()) * 4 * hp.head_dim);
   size_t act = 0;
   for (ActType t : {ActType::f32, ActType::f16, ActType::bf16, ActType::q8_0, ActType::q8_k}) {
     act = std::max(act, act_row_bytes(t, int64_t(wide)));
   }
   act_.resize(B * act);
+}
+
+template <typename Fn>
+void Forward::for_each_token(int n_tok, const Fn& fn) {
+  if (n_tok < 4) {
+    for (int t = 0; t < n_tok; ++t) fn(t);
+    return;
+  }
+  pool_.run([&](int w, int nw) {
+    int64_t b, e;
+    split_range(n_tok, w, nw, 1, &b, &e);
+    for (int64_t t = b; t < e; ++t) fn(int(t));
+  });
 }
 
 void Forward::prepare_activations(TensorType t, const float* x, int n_tok, int64_t n) {
@@ -331,49 +344,55 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
   const HParams& hp = m_.hp_;
   const int hd = hp.head_dim, n_head = hp.n_head, group = hp.n_head / hp.n_head_kv;
   const size_t qd = size_t(n_head) * hd, kvd = size_t(hp.n_head_kv) * hd;
+  const size_t n_ctx = size_t(cache_.n_ctx());
   const float scale = 1.0f / std::sqrt(float(hd));
   const bool f16 = !cache_.is_f32();
-  const int64_t work = int64_t(batch.size()) * n_head;
+  // One item is up to two query heads of a group with their shared K and V (read once for both).
+  const int pairs = (group + 1) / 2;
+  const int64_t work = int64_t(batch.size()) * hp.n_head_kv * pairs;
   pool_.run([&](int w, int nw) {
-    int64_t b, e;
-    split_range(work, w, nw, 1, &b, &e);
-    float* sc = scores_.data() + size_t(w) * size_t(cache_.n_ctx()) * 2;
-    uint16_t* q16 = q16_.data() + size_t(w) * 2 * size_t(hd);
-    for (int64_t item = b; item < e; ++item) {
-      int t = int(item / n_head), h = int(item % n_head), kvh = h / group;
+    float* sc = scores_.data() + size_t(w) * n_ctx * 4;
+    uint16_t* q16 = q16_.data() + size_t(w) * 4 * size_t(hd);
+    // Items dealt out in turn: in a prompt, later tokens see more positions, so contiguous
+    // ranges would leave the first thread with the cheap half.
+    for (int64_t item = w; item < work; item += nw) {
+      const int t = int(item / (int64_t(hp.n_head_kv) * pairs));
+      const int kvh = int(item / pairs % hp.n_head_kv), h0 = kvh * group + int(item % pairs) * 2;
+      const int nq = std::min(2, kvh * group + group - h0);
       const BatchToken& bt = batch[size_t(t)];
-      const float* q = q_.data() + size_t(t) * qd + size_t(h) * hd;
-      float* out = attn_.data() + size_t(t) * qd + size_t(h) * hd;
-      int n_pos = bt.pos + 1;
-      // Scores: q·k for every cached position (llama.cpp converts q to F16 for an F16 cache).
-      float mx = -INFINITY;
+      const float* q = q_.data() + size_t(t) * qd + size_t(h0) * hd;
+      float* out = attn_.data() + size_t(t) * qd + size_t(h0) * hd;
+      const int n_pos = bt.pos + 1;
+      const size_t kv_off = cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
       if (f16 && flash_attn_numerics) {
         // ggml flash_attn_ext (CPU, F16 V): running max M and sum S, V accumulated in F16.
-        for (int i = 0; i < hd; ++i) q16[i] = f32_to_f16(q[i]);
-        const auto* K =
-            static_cast<const uint16_t*>(cache_.k()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
-        const auto* V =
-            static_cast<const uint16_t*>(cache_.v()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
-        uint16_t* acc = q16 + hd;
-        for (int i = 0; i < hd; ++i) acc[i] = 0;
-        float M = -INFINITY, S = 0;
-        for (int p = 0; p < n_pos; ++p) {
-          float s = kt_.dot_f16(q16, K + size_t(p) * kvd, hd) * scale;
-          float ms = 1.0f, vs = 1.0f;
-          if (s > M) {
-            float m_old = M;
-            M = s;
-            ms = std::exp(m_old - M);
-            for (int i = 0; i < hd; ++i) acc[i] = f32_to_f16(f16_to_f32(acc[i]) * ms);
-          } else {
-            vs = std::exp(s - M);
+        const auto* K = static_cast<const uint16_t*>(cache_.k()) + kv_off;
+        const auto* V = static_cast<const uint16_t*>(cache_.v()) + kv_off;
+        for (int i = 0; i < nq; ++i) {
+          const float* qi = q + size_t(i) * hd;
+          float* oi = out + size_t(i) * hd;
+          for (int j = 0; j < hd; ++j) q16[j] = f32_to_f16(qi[j]);
+          uint16_t* acc = q16 + hd;
+          for (int j = 0; j < hd; ++j) acc[j] = 0;
+          float M = -INFINITY, S = 0;
+          for (int p = 0; p < n_pos; ++p) {
+            float s = kt_.dot_f16(q16, K + size_t(p) * kvd, hd) * scale;
+            float ms = 1.0f, vs = 1.0f;
+            if (s > M) {
+              float m_old = M;
+              M = s;
+              ms = std::exp(m_old - M);
+              for (int j = 0; j < hd; ++j) acc[j] = f32_to_f16(f16_to_f32(acc[j]) * ms);
+            } else {
+              vs = std::exp(s - M);
+            }
+            const uint16_t* vr = V + size_t(p) * kvd;
+            for (int j = 0; j < hd; ++j) acc[j] = f32_to_f16(f16_to_f32(acc[j]) + f16_to_f32(vr[j]) * vs);
+            S = S * ms + vs;
           }
-          const uint16_t* vr = V + size_t(p) * kvd;
-          for (int i = 0; i < hd; ++i) acc[i] = f32_to_f16(f16_to_f32(acc[i]) + f16_to_f32(vr[i]) * vs);
-          S = S * ms + vs;
+          float inv = 1.0f / S;
+          for (int j = 0; j < hd; ++j) oi[j] = f16_to_f32(acc[j]) * inv;
         }
-        float inv = 1.0f / S;
-        for (int i = 0; i < hd; ++i) out[i] = f16_to_f32(acc[i]) * inv;
         continue;
       }
       // Scores, softmax and value sum add up as llama.cpp's CPU backend does (-fa off), since with an
@@ -381,38 +400,34 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
       // kernels_impl.inc). A step of >= 2 tokens goes through tinyBLAS there, one token through
       // ggml_vec_dot.
       const bool batch_order = batch.size() >= 2;
+      float mx[2];
       if (f16) {
         // Q is rounded to F16 for the product with the F16 K cache, as ggml converts it.
-        kt_.to_f16_row(q, q16, hd);
-        const auto* K =
-            static_cast<const uint16_t*>(cache_.k()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
-        for (int p = 0; p < n_pos; ++p) {
-          sc[p] = kt_.dot_ggml(q16, K + size_t(p) * kvd, hd, true, batch_order) * scale;
-          mx = std::max(mx, sc[p]);
-        }
+        kt_.to_f16_row(q, q16, int64_t(nq) * hd);
+        const auto* K = static_cast<const uint16_t*>(cache_.k()) + kv_off;
+        kt_.attn_scores_ggml_f16(q16, nq, K, kvd, n_pos, hd, batch_order, scale, sc, n_ctx, mx);
       } else {
-        const auto* K =
-            static_cast<const float*>(cache_.k()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
-        for (int p = 0; p < n_pos; ++p) {
-          sc[p] = kt_.dot_ggml(q, K + size_t(p) * kvd, hd, false, batch_order) * scale;
-          mx = std::max(mx, sc[p]);
+        const auto* K = static_cast<const float*>(cache_.k()) + kv_off;
+        kt_.attn_scores_ggml_f32(q, nq, K, kvd, n_pos, hd, batch_order, scale, sc, n_ctx, mx);
+      }
+      for (int i = 0; i < nq; ++i) {
+        float* row = sc + size_t(i) * n_ctx;
+        const double sum = kt_.softmax_exp_ggml(row, n_pos, mx[i]);
+        const float inv = float(1.0 / sum);
+        for (int p = 0; p < n_pos; ++p) row[p] *= inv;
+        if (f16) {
+          // Probabilities are rounded to F16 for the product with the F16 V cache, as llama.cpp does.
+          uint16_t* p16 = reinterpret_cast<uint16_t*>(sc + 2 * n_ctx);
+          kt_.to_f16_row(row, p16, n_pos);
+          for (int p = 0; p < n_pos; ++p) row[p] = f16_to_f32(p16[p]);
         }
       }
-      double sum = kt_.softmax_exp_ggml(sc, n_pos, mx);
-      float inv = float(1.0 / sum);
-      for (int p = 0; p < n_pos; ++p) sc[p] *= inv;
       if (f16) {
-        // Probabilities are rounded to F16 for the product with the F16 V cache, as llama.cpp does.
-        uint16_t* p16 = reinterpret_cast<uint16_t*>(sc + cache_.n_ctx());
-        kt_.to_f16_row(sc, p16, n_pos);
-        for (int p = 0; p < n_pos; ++p) sc[p] = f16_to_f32(p16[p]);
-        const auto* V =
-            static_cast<const uint16_t*>(cache_.v()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
-        kt_.attn_values_ggml_f16(out, sc, V, kvd, n_pos, hd, batch_order);
+        const auto* V = static_cast<const uint16_t*>(cache_.v()) + kv_off;
+        kt_.attn_values_ggml_f16(out, nq, sc, n_ctx, V, kvd, n_pos, hd, batch_order);
       } else {
-        const auto* V =
-            static_cast<const float*>(cache_.v()) + cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
-        kt_.attn_values_ggml_f32(out, sc, V, kvd, n_pos, hd, batch_order);
+        const auto* V = static_cast<const float*>(cache_.v()) + kv_off;
+        kt_.attn_values_ggml_f32(out, nq, sc, n_ctx, V, kvd, n_pos, hd, batch_order);
       }
     }
   });
@@ -453,9 +468,9 @@ Status Forward::run(std::span<const BatchToken> batch, float* logits, float* hid
 
   for (int il = 0; il < hp.n_layer; ++il) {
     const LayerWeights& L = m_.layers[size_t(il)];
-    for (int t = 0; t < n_tok; ++t) {
+    for_each_token(n_tok, [&](int t) {
       rms_norm(x_.data() + size_t(t) * d, L.attn_norm.data(), xn_.data() + size_t(t) * d, d, hp.rms_eps);
-    }
+    });
     prepare_activations(L.wq.type, xn_.data(), n_tok, d);
     if (L.wk.type == L.wq.type && L.wv.type == L.wq.type) {
       matmul({{&L.wq, q_.data(), &L.bq}, {&L.wk, k_.data(), &L.bk}, {&L.wv, v_.data(), &L.bv}}, n_tok);
@@ -467,7 +482,7 @@ Status Forward::run(std::span<const BatchToken> batch, float* logits, float* hid
       matmul({{&L.wv, v_.data(), &L.bv}}, n_tok);
     }
     // Per-head q/k RMS norm (qwen3), rope, then K and V into the cache.
-    for (int t = 0; t < n_tok; ++t) {
+    for_each_token(n_tok, [&](int t) {
       const BatchToken& bt = batch[size_t(t)];
       const float* cs = rope_cos_.data() + size_t(t) * half;
       const float* sn = rope_sin_.data() + size_t(t) * half;
@@ -495,16 +510,17 @@ Status Forward::run(std::span<const BatchToken> batch, float* logits, float* hid
           vc[i] = f32_to_f16(vr[i]);
         }
       }
-    }
+    });
     attention(batch, il);
-    // Output projection and residual.
+    // Output projection and residual, then the feed-forward's norm.
     prepare_activations(L.wo.type, attn_.data(), n_tok, int64_t(qd));
     matmul({{&L.wo, xn_.data(), nullptr}}, n_tok);
-    for (size_t i = 0; i < size_t(n_tok) * d; ++i) x_[i] += xn_[i];
-    // SwiGLU feed-forward and residual.
-    for (int t = 0; t < n_tok; ++t) {
-      rms_norm(x_.data() + size_t(t) * d, L.ffn_norm.data(), xn_.data() + size_t(t) * d, d, hp.rms_eps);
-    }
+    for_each_token(n_tok, [&](int t) {
+      float* x = x_.data() + size_t(t) * d;
+      float* xn = xn_.data() + size_t(t) * d;
+      for (int i = 0; i < d; ++i) x[i] += xn[i];
+      rms_norm(x, L.ffn_norm.data(), xn, d, hp.rms_eps);
+    });
     prepare_activations(L.w_gate.type, xn_.data(), n_tok, d);
     if (L.w_up.type == L.w_gate.type) {
       matmul({{&L.w_gate, gate_.data(), nullptr}, {&L.w_up, up_.data(), nullptr}}, n_tok);
@@ -513,13 +529,18 @@ Status Forward::run(std::span<const BatchToken> batch, float* logits, float* hid
       prepare_activations(L.w_up.type, xn_.data(), n_tok, d);
       matmul({{&L.w_up, up_.data(), nullptr}}, n_tok);
     }
-    for (size_t i = 0; i < size_t(n_tok) * ff; ++i) {
-      float g = gate_[i];
-      gate_[i] = (g / (1.0f + std::exp(-g))) * up_[i];
-    }
+    for_each_token(n_tok, [&](int t) {
+      float* gate = gate_.data() + size_t(t) * ff;
+      const float* up = up_.data() + size_t(t) * ff;
+      for (int i = 0; i < ff; ++i) gate[i] = (gate[i] / (1.0f + std::exp(-gate[i]))) * up[i];
+    });
     prepare_activations(L.w_down.type, gate_.data(), n_tok, ff);
     matmul({{&L.w_down, xn_.data(), nullptr}}, n_tok);
-    for (size_t i = 0; i < size_t(n_tok) * d; ++i) x_[i] += xn_[i];
+    for_each_token(n_tok, [&](int t) {
+      float* x = x_.data() + size_t(t) * d;
+      const float* xn = xn_.data() + size_t(t) * d;
+      for (int i = 0; i < d; ++i) x[i] += xn[i];
+    });
   }
 
   // Final norm on the rows that need output, packed in batch order.

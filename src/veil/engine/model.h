@@ -143,6 +143,9 @@ class Forward {
   Status run(std::span<const BatchToken> batch, float* logits, float* hidden);
   // Quantizes n_tok rows of x (stride n) into act_ for weight type t.
   void prepare_activations(TensorType t, const float* x, int n_tok, int64_t n);
+  // fn(t) for every token of the step: on the pool when the step is large enough to pay for it.
+  template <typename Fn>
+  void for_each_token(int n_tok, const Fn& fn);
   struct MatmulJob {
     const Weight* w;
     float* y;
