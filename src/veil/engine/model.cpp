@@ -210,10 +210,10 @@ Result<std::unique_ptr<Model>> Model::load(std::shared_ptr<const GgufFile> file)
 }
 
 KvCache::KvCache(const HParams& hp, const KvCacheOptions& o)
-    : n_slots_(o.n_slots), n_ctx_(o.n_ctx), f32_(o.f32), row_(size_t(hp.n_head_kv) * size_t(hp.head_dim)) {
-  size_t elem = f32_ ? 4 : 2;
-  bytes_per_slot_ = 2 * size_t(hp.n_layer) * size_t(n_ctx_) * row_ * elem;
-  size_t total = size_t(hp.n_layer) * size_t(n_slots_) * size_t(n_ctx_) * row_ * elem;
+    : n_slots_(o.n_slots), n_ctx_(o.n_ctx), n_kv_(hp.n_head_kv), f32_(o.f32), head_dim_(size_t(hp.head_dim)) {
+  const size_t elem = f32_ ? 4 : 2, row = size_t(n_kv_) * head_dim_;
+  bytes_per_slot_ = 2 * size_t(hp.n_layer) * size_t(n_ctx_) * row * elem;
+  size_t total = size_t(hp.n_layer) * size_t(n_slots_) * size_t(n_ctx_) * row * elem;
   k_.reset(new uint8_t[total]);
   v_.reset(new uint8_t[total]);
 }
@@ -343,7 +343,7 @@ void rope_apply(float* v, const float* cs, const float* sn, int n_rot, int head_
 void Forward::attention(std::span<const BatchToken> batch, int layer) {
   const HParams& hp = m_.hp_;
   const int hd = hp.head_dim, n_head = hp.n_head, group = hp.n_head / hp.n_head_kv;
-  const size_t qd = size_t(n_head) * hd, kvd = size_t(hp.n_head_kv) * hd;
+  const size_t qd = size_t(n_head) * hd;
   const size_t n_ctx = size_t(cache_.n_ctx());
   const float scale = 1.0f / std::sqrt(float(hd));
   const bool f16 = !cache_.is_f32();
@@ -363,7 +363,7 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
       const float* q = q_.data() + size_t(t) * qd + size_t(h0) * hd;
       float* out = attn_.data() + size_t(t) * qd + size_t(h0) * hd;
       const int n_pos = bt.pos + 1;
-      const size_t kv_off = cache_.offset(layer, bt.slot, 0) + size_t(kvh) * hd;
+      const size_t kv_off = cache_.offset(layer, bt.slot, kvh, 0);
       if (f16 && flash_attn_numerics) {
         // ggml flash_attn_ext (CPU, F16 V): running max M and sum S, V accumulated in F16.
         const auto* K = static_cast<const uint16_t*>(cache_.k()) + kv_off;
@@ -376,7 +376,7 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
           for (int j = 0; j < hd; ++j) acc[j] = 0;
           float M = -INFINITY, S = 0;
           for (int p = 0; p < n_pos; ++p) {
-            float s = kt_.dot_f16(q16, K + size_t(p) * kvd, hd) * scale;
+            float s = kt_.dot_f16(q16, K + size_t(p) * hd, hd) * scale;
             float ms = 1.0f, vs = 1.0f;
             if (s > M) {
               float m_old = M;
@@ -386,7 +386,7 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
             } else {
               vs = std::exp(s - M);
             }
-            const uint16_t* vr = V + size_t(p) * kvd;
+            const uint16_t* vr = V + size_t(p) * hd;
             for (int j = 0; j < hd; ++j) acc[j] = f32_to_f16(f16_to_f32(acc[j]) + f16_to_f32(vr[j]) * vs);
             S = S * ms + vs;
           }
@@ -405,10 +405,10 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
         // Q is rounded to F16 for the product with the F16 K cache, as ggml converts it.
         kt_.to_f16_row(q, q16, int64_t(nq) * hd);
         const auto* K = static_cast<const uint16_t*>(cache_.k()) + kv_off;
-        kt_.attn_scores_ggml_f16(q16, nq, K, kvd, n_pos, hd, batch_order, scale, sc, n_ctx, mx);
+        kt_.attn_scores_ggml_f16(q16, nq, K, size_t(hd), n_pos, hd, batch_order, scale, sc, n_ctx, mx);
       } else {
         const auto* K = static_cast<const float*>(cache_.k()) + kv_off;
-        kt_.attn_scores_ggml_f32(q, nq, K, kvd, n_pos, hd, batch_order, scale, sc, n_ctx, mx);
+        kt_.attn_scores_ggml_f32(q, nq, K, size_t(hd), n_pos, hd, batch_order, scale, sc, n_ctx, mx);
       }
       for (int i = 0; i < nq; ++i) {
         float* row = sc + size_t(i) * n_ctx;
@@ -424,10 +424,10 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
       }
       if (f16) {
         const auto* V = static_cast<const uint16_t*>(cache_.v()) + kv_off;
-        kt_.attn_values_ggml_f16(out, nq, sc, n_ctx, V, kvd, n_pos, hd, batch_order);
+        kt_.attn_values_ggml_f16(out, nq, sc, n_ctx, V, size_t(hd), n_pos, hd, batch_order);
       } else {
         const auto* V = static_cast<const float*>(cache_.v()) + kv_off;
-        kt_.attn_values_ggml_f32(out, nq, sc, n_ctx, V, kvd, n_pos, hd, batch_order);
+        kt_.attn_values_ggml_f32(out, nq, sc, n_ctx, V, size_t(hd), n_pos, hd, batch_order);
       }
     }
   });
@@ -496,18 +496,20 @@ Status Forward::run(std::span<const BatchToken> batch, float* logits, float* hid
         if (!L.k_norm.empty()) rms_norm(kh, L.k_norm.data(), kh, hd, hp.rms_eps);
         rope_apply(kh, cs, sn, hp.n_rot, hd, hp.rope);
       }
-      size_t off = cache_.offset(il, bt.slot, bt.pos);
-      const float* kr = k_.data() + size_t(t) * kvd;
-      const float* vr = v_.data() + size_t(t) * kvd;
-      if (cache_.is_f32()) {
-        std::memcpy(static_cast<float*>(cache_.k()) + off, kr, kvd * 4);
-        std::memcpy(static_cast<float*>(cache_.v()) + off, vr, kvd * 4);
-      } else {
-        uint16_t* kc = static_cast<uint16_t*>(cache_.k()) + off;
-        uint16_t* vc = static_cast<uint16_t*>(cache_.v()) + off;
-        for (size_t i = 0; i < kvd; ++i) {
-          kc[i] = f32_to_f16(kr[i]);
-          vc[i] = f32_to_f16(vr[i]);
+      for (int h = 0; h < hp.n_head_kv; ++h) {
+        const size_t off = cache_.offset(il, bt.slot, h, bt.pos);
+        const float* kr = k_.data() + size_t(t) * kvd + size_t(h) * hd;
+        const float* vr = v_.data() + size_t(t) * kvd + size_t(h) * hd;
+        if (cache_.is_f32()) {
+          std::memcpy(static_cast<float*>(cache_.k()) + off, kr, size_t(hd) * 4);
+          std::memcpy(static_cast<float*>(cache_.v()) + off, vr, size_t(hd) * 4);
+        } else {
+          uint16_t* kc = static_cast<uint16_t*>(cache_.k()) + off;
+          uint16_t* vc = static_cast<uint16_t*>(cache_.v()) + off;
+          for (int i = 0; i < hd; ++i) {
+            kc[i] = f32_to_f16(kr[i]);
+            vc[i] = f32_to_f16(vr[i]);
+          }
         }
       }
     });

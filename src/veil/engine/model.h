@@ -99,17 +99,21 @@ class KvCache {
   int n_ctx() const { return n_ctx_; }
   bool is_f32() const { return f32_; }
   size_t bytes_per_slot() const { return bytes_per_slot_; }
-  // Element offset of (layer, slot, pos); K and V rows hold n_head_kv * head_dim values.
-  size_t offset(int layer, int slot, int pos) const {
-    return ((size_t(layer) * size_t(n_slots_) + size_t(slot)) * size_t(n_ctx_) + size_t(pos)) * row_;
+  // Element offset of the head_dim values of (layer, slot, kv head, pos). One head's positions
+  // are contiguous, so attention streams them in order (rows n_head_kv * head_dim apart would
+  // put two positions in a 4 KiB page, where hardware prefetchers stop).
+  size_t offset(int layer, int slot, int kv_head, int pos) const {
+    return (((size_t(layer) * size_t(n_slots_) + size_t(slot)) * size_t(n_kv_) + size_t(kv_head)) * size_t(n_ctx_) +
+            size_t(pos)) *
+           head_dim_;
   }
   void* k() { return k_.get(); }
   void* v() { return v_.get(); }
 
  private:
-  int n_slots_, n_ctx_;
+  int n_slots_, n_ctx_, n_kv_;
   bool f32_;
-  size_t row_, bytes_per_slot_;
+  size_t head_dim_, bytes_per_slot_;
   // Left uninitialised: pages are committed only as positions are written, so RSS follows use.
   std::unique_ptr<uint8_t[]> k_, v_;
 };
