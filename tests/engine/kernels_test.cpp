@@ -120,6 +120,41 @@ TEST(Kernels, DotAndMatmulMatchReferenceOnEveryIsa) {
   }
 }
 
+// Steps of >= 8 tokens take a prepared-operand path for Q8_0/Q4_0 weights; every (row, token)
+// must come out bit for bit as in one-token steps, for row ranges not divisible by 4 and block
+// counts odd (the unprepared path) or even.
+TEST(Kernels, ManyTokenMatmulEqualsOneTokenBitForBit) {
+  std::mt19937 rng(7);
+  const int rows = 11;
+  for (int n : {512, 480}) {
+    for (int toks : {8, 9, 13}) {
+      for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512}) {
+        if (!isa_supported(isa)) continue;
+        const KernelTable& k = kernels(isa);
+        for (TensorType t : {TensorType::q8_0, TensorType::q4_0}) {
+          SCOPED_TRACE(std::string(isa_name(isa)) + " " + tensor_type_name(t) + " n " + std::to_string(n) +
+                       " toks " + std::to_string(toks));
+          const size_t wrb = row_bytes(t, n), arb = act_row_bytes(ActType::q8_0, n);
+          Bytes w(wrb * rows), a(arb * size_t(toks));
+          for (int r = 0; r < rows; ++r) quantize_row(t, randn(n, rng).data(), w.data() + r * wrb, n);
+          for (int i = 0; i < toks; ++i)
+            quantize_activation(ActType::q8_0, randn(n, rng, 3.f).data(), a.data() + size_t(i) * arb, n);
+          std::vector<float> y(size_t(rows * toks), -1.f);
+          MatmulArgs m{t, w.data(), wrb, n, a.data(), arb, toks, y.data(), size_t(rows), false};
+          k.mul_rows(m, 0, 5);
+          k.mul_rows(m, 5, rows);
+          for (int i = 0; i < toks; ++i) {
+            std::vector<float> y1(size_t(rows), -2.f);
+            MatmulArgs m1{t, w.data(), wrb, n, a.data() + size_t(i) * arb, arb, 1, y1.data(), size_t(rows), false};
+            k.mul_rows(m1, 0, rows);
+            for (int r = 0; r < rows; ++r) ASSERT_EQ(y[size_t(i * rows + r)], y1[size_t(r)]) << "row " << r << " tok " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(Kernels, ActivationQuantizationMatchesGgmlRules) {
   std::mt19937 rng(3);
   auto x = randn(256, rng);
