@@ -192,7 +192,11 @@ TEST(AsyncProxy, SlowClientPausesTheUpstreamAndGetsEveryByte) {
   cb.on_data = [&](std::string_view d) {
     got.update(d);
     total += d.size();
-    if (total < 1024 * 1024) std::this_thread::sleep_for(2ms);  // a slow reader at first
+    // A reader that stops after the first piece until the proxy has paused the upstream (the
+    // socket buffers fill, then the proxy's queue passes its limit), bounded by 10 s so that a
+    // proxy that never pauses fails below instead of hanging. Sleeping a fixed time per piece
+    // instead was not enough on a loaded machine, where the back end itself was slower.
+    for (int i = 0; i < 2000 && front.pauses.load() == 0; ++i) std::this_thread::sleep_for(5ms);
     return true;
   };
   auto r = client.stream("GET", base_url(*front.server) + "/proxy/big-stream", {}, {}, cb);
