@@ -262,8 +262,10 @@ TEST(Kernels, GgmlOrderKernelsAgreeBitForBitAcrossIsas) {
             const size_t os = size_t(n_pos) + 3;
             std::vector<float> s32(2 * os), s16(2 * os);
             float m32[2], m16[2];
-            k.attn_scores_ggml_f32(q.data(), nq, kf.data(), stride, n_pos, hd, batch, scale, s32.data(), os, m32);
-            k.attn_scores_ggml_f16(qh.data(), nq, kh.data(), stride, n_pos, hd, batch, scale, s16.data(), os, m16);
+            k.dot_rows_ggml_f32(q.data(), nq, size_t(hd), kf.data(), stride, n_pos, hd, batch, false, scale,
+                                s32.data(), os, m32);
+            k.dot_rows_ggml_f16(qh.data(), nq, size_t(hd), kh.data(), stride, n_pos, hd, batch, false, scale,
+                                s16.data(), os, m16);
             for (int i = 0; i < nq; ++i) {
               float want_m32 = -INFINITY, want_m16 = -INFINITY;
               for (int p = 0; p < n_pos; ++p) {
@@ -286,50 +288,79 @@ TEST(Kernels, GgmlOrderKernelsAgreeBitForBitAcrossIsas) {
       }
     }
   }
-  // Value sums: every ISA and both orders agree with each other's bits and with the plain sum.
-  for (int n_pos : {5, 40, 64, 100, 130, 600}) {
+  // Value sums as dot products of V^T rows with the probabilities: on every ISA, equal bit for bit
+  // to ggml's V^T x P product written out below with loops over the position-major V (the
+  // engine's earlier layout), and close to the plain sum.
+  for (int n_pos : {5, 16, 40, 64, 100, 130, 600}) {
     for (int hd : {8, 32, 128}) {
-      auto v = randn(n_pos * hd, rng);
+      auto v = randn(n_pos * hd, rng);  // position-major: v[p * hd + d]
       std::vector<uint16_t> vh(v.size());
       for (size_t i = 0; i < v.size(); ++i) vh[i] = f32_to_f16(v[i]);
-      std::vector<float> prob(static_cast<size_t>(n_pos));
-      for (auto& p : prob) p = std::uniform_real_distribution<float>(0, 1)(rng);
-      for (bool batch : {false, true}) {
-        std::vector<float> o1(static_cast<size_t>(hd)), o2(static_cast<size_t>(hd));
-        g.attn_values_ggml_f16(o1.data(), 1, prob.data(), 0, vh.data(), size_t(hd), n_pos, hd, batch);
-        g.attn_values_ggml_f32(o2.data(), 1, prob.data(), 0, v.data(), size_t(hd), n_pos, hd, batch);
+      const size_t row = size_t(n_pos) + 7;  // V^T rows with room to spare, as in the cache
+      std::vector<float> vt(size_t(hd) * row, 9.f);
+      std::vector<uint16_t> vth(vt.size(), 0x7e00);
+      for (int p = 0; p < n_pos; ++p)
         for (int d = 0; d < hd; ++d) {
-          double r = 0, r16 = 0;
-          for (int p = 0; p < n_pos; ++p) {
-            r += double(prob[size_t(p)]) * v[size_t(p * hd + d)];
-            r16 += double(prob[size_t(p)]) * f16_to_f32(vh[size_t(p * hd + d)]);
-          }
-          EXPECT_NEAR(o1[size_t(d)], r16, 1e-4);
-          EXPECT_NEAR(o2[size_t(d)], r, 1e-4);
+          vt[size_t(d) * row + size_t(p)] = v[size_t(p * hd + d)];
+          vth[size_t(d) * row + size_t(p)] = vh[size_t(p * hd + d)];
         }
-        for (Isa isa : {Isa::avx2, Isa::avx512}) {
+      std::vector<float> prob(2 * size_t(n_pos));
+      for (auto& x : prob) x = f16_to_f32(f32_to_f16(std::uniform_real_distribution<float>(0, 1)(rng)));
+      std::vector<uint16_t> probh(prob.size());
+      for (size_t i = 0; i < prob.size(); ++i) probh[i] = f32_to_f16(prob[i]);
+      for (bool batch : {false, true}) {
+        // ggml's order with loops: batch = position p into lane p % 16, then tree16; one token = 64
+        // accumulators over whole 64s, folded, tree16, the rest added in double (F16) or float (F32).
+        auto reference = [&](const float* pr, int d, bool half) {
+          auto vv = [&](int p) { return half ? f16_to_f32(vh[size_t(p * hd + d)]) : v[size_t(p * hd + d)]; };
+          if (batch) {
+            float lanes[16] = {};
+            for (int p = 0; p < n_pos; ++p) lanes[p & 15] = std::fma(vv(p), pr[p], lanes[p & 15]);
+            float a[8], b[4];
+            for (int i = 0; i < 8; ++i) a[i] = lanes[i] + lanes[i + 8];
+            for (int i = 0; i < 4; ++i) b[i] = a[i] + a[i + 4];
+            return (b[0] + b[2]) + (b[1] + b[3]);
+          }
+          const int end = n_pos & ~63;
+          float acc[64] = {};
+          for (int p = 0; p < end; ++p) acc[p & 63] = std::fma(vv(p), pr[p], acc[p & 63]);
+          float s16[16], a[8], b[4];
+          for (int l = 0; l < 16; ++l) s16[l] = (acc[l] + acc[32 + l]) + (acc[16 + l] + acc[48 + l]);
+          for (int i = 0; i < 8; ++i) a[i] = s16[i] + s16[i + 8];
+          for (int i = 0; i < 4; ++i) b[i] = a[i] + a[i + 4];
+          const float head = (b[0] + b[2]) + (b[1] + b[3]);
+          if (half) {
+            double t = head;
+            for (int p = end; p < n_pos; ++p) t += double(vv(p) * pr[p]);
+            return float(t);
+          }
+          float t = head;
+          for (int p = end; p < n_pos; ++p) t += vv(p) * pr[p];
+          return t;
+        };
+        for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512}) {
           if (!isa_supported(isa)) continue;
-          std::vector<float> k1(static_cast<size_t>(hd)), k2(static_cast<size_t>(hd));
-          kernels(isa).attn_values_ggml_f16(k1.data(), 1, prob.data(), 0, vh.data(), size_t(hd), n_pos, hd, batch);
-          kernels(isa).attn_values_ggml_f32(k2.data(), 1, prob.data(), 0, v.data(), size_t(hd), n_pos, hd, batch);
-          EXPECT_EQ(k1, o1) << n_pos << " " << hd << " " << batch;
-          EXPECT_EQ(k2, o2) << n_pos << " " << hd << " " << batch;
-          // Two heads sharing V: each row equals its single-head sum (the second with its own
-          // probabilities, reversed here).
-          std::vector<float> prob2(2 * prob.size() + 5);
-          std::copy(prob.begin(), prob.end(), prob2.begin());
-          std::copy(prob.rbegin(), prob.rend(), prob2.begin() + long(prob.size()) + 5);
-          const size_t ps = prob.size() + 5;
-          std::vector<float> p1(2 * size_t(hd)), p2(2 * size_t(hd)), r1(static_cast<size_t>(hd)),
-              r2(static_cast<size_t>(hd));
-          kernels(isa).attn_values_ggml_f16(p1.data(), 2, prob2.data(), ps, vh.data(), size_t(hd), n_pos, hd, batch);
-          kernels(isa).attn_values_ggml_f32(p2.data(), 2, prob2.data(), ps, v.data(), size_t(hd), n_pos, hd, batch);
-          g.attn_values_ggml_f16(r1.data(), 1, prob2.data() + ps, 0, vh.data(), size_t(hd), n_pos, hd, batch);
-          g.attn_values_ggml_f32(r2.data(), 1, prob2.data() + ps, 0, v.data(), size_t(hd), n_pos, hd, batch);
-          EXPECT_EQ(std::vector<float>(p1.begin(), p1.begin() + hd), o1) << n_pos << " " << hd << " " << batch;
-          EXPECT_EQ(std::vector<float>(p2.begin(), p2.begin() + hd), o2) << n_pos << " " << hd << " " << batch;
-          EXPECT_EQ(std::vector<float>(p1.begin() + hd, p1.end()), r1) << n_pos << " " << hd << " " << batch;
-          EXPECT_EQ(std::vector<float>(p2.begin() + hd, p2.end()), r2) << n_pos << " " << hd << " " << batch;
+          const KernelTable& k = kernels(isa);
+          for (int nq : {1, 2}) {
+            std::vector<float> o16(2 * size_t(hd)), o32(2 * size_t(hd));
+            float mx[2];
+            k.dot_rows_ggml_f16(probh.data(), nq, size_t(n_pos), vth.data(), row, hd, n_pos, batch, true, 1.0f,
+                                o16.data(), size_t(hd), mx);
+            k.dot_rows_ggml_f32(prob.data(), nq, size_t(n_pos), vt.data(), row, hd, n_pos, batch, true, 1.0f,
+                                o32.data(), size_t(hd), mx);
+            for (int i = 0; i < nq; ++i) {
+              const float* pr = prob.data() + size_t(i) * size_t(n_pos);
+              for (int d = 0; d < hd; ++d) {
+                ASSERT_EQ(o16[size_t(i * hd + d)], reference(pr, d, true))
+                    << isa_name(isa) << " n_pos " << n_pos << " hd " << hd << " batch " << batch << " head " << i;
+                ASSERT_EQ(o32[size_t(i * hd + d)], reference(pr, d, false))
+                    << isa_name(isa) << " n_pos " << n_pos << " hd " << hd << " batch " << batch << " head " << i;
+                double plain = 0;
+                for (int p = 0; p < n_pos; ++p) plain += double(pr[p]) * v[size_t(p * hd + d)];
+                EXPECT_NEAR(o32[size_t(i * hd + d)], plain, 1e-4);
+              }
+            }
+          }
         }
       }
     }

@@ -68,18 +68,16 @@ struct KernelTable {
   float (*dot_ggml)(const void* a, const void* b, int64_t n, bool f16, bool batch);
   // exp(x - mx) in place over x[0..n) with ggml's vector expf; returns the sum.
   double (*softmax_exp_ggml)(float* x, int n, float mx);
-  // As attn_values_*, summed in ggml's order, for nq (1 or 2) heads that share V: out + i * hd
-  // from the probabilities prob + i * prob_stride (V is read once for both).
-  void (*attn_values_ggml_f32)(float* out, int nq, const float* prob, size_t prob_stride, const float* V,
-                               size_t stride, int n_pos, int hd, bool batch);
-  void (*attn_values_ggml_f16)(float* out, int nq, const float* prob, size_t prob_stride, const uint16_t* V,
-                               size_t stride, int n_pos, int hd, bool batch);
-  // Scores for nq (1 or 2) query rows q + i * hd that share K: out[i * out_stride + p] =
-  // dot_ggml(q row i, K + p * stride, hd, ., batch) * scale for p < n_pos; mx[i] the largest.
-  void (*attn_scores_ggml_f32)(const float* q, int nq, const float* K, size_t stride, int n_pos, int hd,
-                               bool batch, float scale, float* out, size_t out_stride, float* mx);
-  void (*attn_scores_ggml_f16)(const uint16_t* q, int nq, const uint16_t* K, size_t stride, int n_pos, int hd,
-                               bool batch, float scale, float* out, size_t out_stride, float* mx);
+  // nq (1 or 2) dot products against the same rows, in ggml's order: out[i * out_stride + r] =
+  // dot(q + i * q_stride, rows + r * row_stride) * scale over n elements, for r < n_rows; mx[i]
+  // the largest of row i. batch: tinyBLAS order (n % 16 == 0, or any n with pad16), else
+  // ggml_vec_dot. Attention's scores (rows = K positions) and value sums (rows = V^T dims).
+  void (*dot_rows_ggml_f32)(const float* q, int nq, size_t q_stride, const float* rows, size_t row_stride,
+                            int n_rows, int n, bool batch, bool pad16, float scale, float* out, size_t out_stride,
+                            float* mx);
+  void (*dot_rows_ggml_f16)(const uint16_t* q, int nq, size_t q_stride, const uint16_t* rows, size_t row_stride,
+                            int n_rows, int n, bool batch, bool pad16, float scale, float* out, size_t out_stride,
+                            float* mx);
 };
 
 const KernelTable& kernels(Isa);

@@ -386,8 +386,9 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
             } else {
               vs = std::exp(s - M);
             }
-            const uint16_t* vr = V + size_t(p) * hd;
-            for (int j = 0; j < hd; ++j) acc[j] = f32_to_f16(f16_to_f32(acc[j]) + f16_to_f32(vr[j]) * vs);
+            const uint16_t* vc = V + size_t(p);  // V^T: dimension j at vc[j * n_ctx]
+            for (int j = 0; j < hd; ++j)
+              acc[j] = f32_to_f16(f16_to_f32(acc[j]) + f16_to_f32(vc[size_t(j) * n_ctx]) * vs);
             S = S * ms + vs;
           }
           float inv = 1.0f / S;
@@ -405,29 +406,31 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
         // Q is rounded to F16 for the product with the F16 K cache, as ggml converts it.
         kt_.to_f16_row(q, q16, int64_t(nq) * hd);
         const auto* K = static_cast<const uint16_t*>(cache_.k()) + kv_off;
-        kt_.attn_scores_ggml_f16(q16, nq, K, size_t(hd), n_pos, hd, batch_order, scale, sc, n_ctx, mx);
+        kt_.dot_rows_ggml_f16(q16, nq, size_t(hd), K, size_t(hd), n_pos, hd, batch_order, false, scale, sc, n_ctx,
+                              mx);
       } else {
         const auto* K = static_cast<const float*>(cache_.k()) + kv_off;
-        kt_.attn_scores_ggml_f32(q, nq, K, size_t(hd), n_pos, hd, batch_order, scale, sc, n_ctx, mx);
+        kt_.dot_rows_ggml_f32(q, nq, size_t(hd), K, size_t(hd), n_pos, hd, batch_order, false, scale, sc, n_ctx, mx);
       }
+      // Probabilities are rounded to F16 for the product with an F16 V cache, as llama.cpp does.
+      uint16_t* p16 = reinterpret_cast<uint16_t*>(sc + 2 * n_ctx);  // nq rows of n_pos
       for (int i = 0; i < nq; ++i) {
         float* row = sc + size_t(i) * n_ctx;
         const double sum = kt_.softmax_exp_ggml(row, n_pos, mx[i]);
         const float inv = float(1.0 / sum);
         for (int p = 0; p < n_pos; ++p) row[p] *= inv;
-        if (f16) {
-          // Probabilities are rounded to F16 for the product with the F16 V cache, as llama.cpp does.
-          uint16_t* p16 = reinterpret_cast<uint16_t*>(sc + 2 * n_ctx);
-          kt_.to_f16_row(row, p16, n_pos);
-          for (int p = 0; p < n_pos; ++p) row[p] = f16_to_f32(p16[p]);
-        }
+        if (f16) kt_.to_f16_row(row, p16 + size_t(i) * size_t(n_pos), n_pos);
       }
+      // Value sums: each output dimension is the dot product of a V^T row with the probabilities.
+      float unused[2];
       if (f16) {
-        const auto* V = static_cast<const uint16_t*>(cache_.v()) + kv_off;
-        kt_.attn_values_ggml_f16(out, nq, sc, n_ctx, V, size_t(hd), n_pos, hd, batch_order);
+        const auto* Vt = static_cast<const uint16_t*>(cache_.v()) + kv_off;
+        kt_.dot_rows_ggml_f16(p16, nq, size_t(n_pos), Vt, n_ctx, hd, n_pos, batch_order, true, 1.0f, out,
+                              size_t(hd), unused);
       } else {
-        const auto* V = static_cast<const float*>(cache_.v()) + kv_off;
-        kt_.attn_values_ggml_f32(out, nq, sc, n_ctx, V, size_t(hd), n_pos, hd, batch_order);
+        const auto* Vt = static_cast<const float*>(cache_.v()) + kv_off;
+        kt_.dot_rows_ggml_f32(sc, nq, n_ctx, Vt, n_ctx, hd, n_pos, batch_order, true, 1.0f, out, size_t(hd),
+                              unused);
       }
     }
   });
@@ -454,7 +457,7 @@ Status Forward::run(std::span<const BatchToken> batch, float* logits, float* hid
     }
   }
   const int d = hp.n_embd, hd = hp.head_dim, ff = hp.n_ff;
-  const size_t qd = size_t(hp.n_head) * hd, kvd = size_t(hp.n_head_kv) * hd;
+  const size_t qd = size_t(hp.n_head) * hd, kvd = size_t(hp.n_head_kv) * hd, n_ctx = size_t(cache_.n_ctx());
   const int half = hp.n_rot / 2;
 
   // Embeddings and the rope angles of each token.
@@ -500,15 +503,18 @@ Status Forward::run(std::span<const BatchToken> batch, float* logits, float* hid
         const size_t off = cache_.offset(il, bt.slot, h, bt.pos);
         const float* kr = k_.data() + size_t(t) * kvd + size_t(h) * hd;
         const float* vr = v_.data() + size_t(t) * kvd + size_t(h) * hd;
+        // V transposed (see KvCache::offset): this position's column of the head's V^T.
+        const size_t vt = off - size_t(bt.pos) * size_t(hd) + size_t(bt.pos);
         if (cache_.is_f32()) {
           std::memcpy(static_cast<float*>(cache_.k()) + off, kr, size_t(hd) * 4);
-          std::memcpy(static_cast<float*>(cache_.v()) + off, vr, size_t(hd) * 4);
+          float* vc = static_cast<float*>(cache_.v()) + vt;
+          for (int i = 0; i < hd; ++i) vc[size_t(i) * n_ctx] = vr[i];
         } else {
           uint16_t* kc = static_cast<uint16_t*>(cache_.k()) + off;
-          uint16_t* vc = static_cast<uint16_t*>(cache_.v()) + off;
+          uint16_t* vc = static_cast<uint16_t*>(cache_.v()) + vt;
           for (int i = 0; i < hd; ++i) {
             kc[i] = f32_to_f16(kr[i]);
-            vc[i] = f32_to_f16(vr[i]);
+            vc[size_t(i) * n_ctx] = f32_to_f16(vr[i]);
           }
         }
       }

@@ -99,9 +99,12 @@ class KvCache {
   int n_ctx() const { return n_ctx_; }
   bool is_f32() const { return f32_; }
   size_t bytes_per_slot() const { return bytes_per_slot_; }
-  // Element offset of the head_dim values of (layer, slot, kv head, pos). One head's positions
+  // Element offset of K's head_dim values of (layer, slot, kv head, pos). One head's positions
   // are contiguous, so attention streams them in order (rows n_head_kv * head_dim apart would
-  // put two positions in a 4 KiB page, where hardware prefetchers stop).
+  // put two positions in a 4 KiB page, where hardware prefetchers stop). V keeps the same
+  // region per head transposed, as llama.cpp keeps it: value d of position p at
+  // offset(layer, slot, kv_head, 0) + d * n_ctx + p, so each dimension's sum over positions is
+  // one contiguous dot product.
   size_t offset(int layer, int slot, int kv_head, int pos) const {
     return (((size_t(layer) * size_t(n_slots_) + size_t(slot)) * size_t(n_kv_) + size_t(kv_head)) * size_t(n_ctx_) +
             size_t(pos)) *
