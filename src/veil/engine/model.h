@@ -117,7 +117,9 @@ class KvCache {
   int n_slots_, n_ctx_, n_kv_;
   bool f32_;
   size_t head_dim_, bytes_per_slot_;
-  // Left uninitialised: pages are committed only as positions are written, so RSS follows use.
+  // Left uninitialised: pages are committed only as they are written. K grows with the positions
+  // used; V^T's first position touches one page per dimension row (rows n_ctx * 2 bytes apart),
+  // so a slot's V commits in steps of 2048 positions per row (F16) rather than one.
   std::unique_ptr<uint8_t[]> k_, v_;
 };
 
