@@ -57,9 +57,6 @@ struct KernelTable {
   // out[i] += p * v[i]
   void (*axpy_f32)(float* out, float p, const float* v, int64_t n);
   void (*axpy_f16)(float* out, float p, const uint16_t* v, int64_t n);
-  // out[0..hd) = sum over p < n_pos of prob[p] * V[p * stride + 0..hd)
-  void (*attn_values_f32)(float* out, const float* prob, const float* V, size_t stride, int n_pos, int hd);
-  void (*attn_values_f16)(float* out, const float* prob, const uint16_t* V, size_t stride, int n_pos, int hd);
   // Round-to-nearest-even conversion of a row to F16.
   void (*to_f16_row)(const float* x, uint16_t* y, int64_t n);
 
