@@ -145,9 +145,11 @@ TEST(Kernels, ManyTokenMatmulEqualsOneTokenBitForBit) {
           k.mul_rows(m, 5, rows);
           for (int i = 0; i < toks; ++i) {
             std::vector<float> y1(size_t(rows), -2.f);
-            MatmulArgs m1{t, w.data(), wrb, n, a.data() + size_t(i) * arb, arb, 1, y1.data(), size_t(rows), false};
+            MatmulArgs m1{t, w.data(),  wrb,          n,    a.data() + size_t(i) * arb, arb,
+                          1, y1.data(), size_t(rows), false};
             k.mul_rows(m1, 0, rows);
-            for (int r = 0; r < rows; ++r) ASSERT_EQ(y[size_t(i * rows + r)], y1[size_t(r)]) << "row " << r << " tok " << i;
+            for (int r = 0; r < rows; ++r)
+              ASSERT_EQ(y[size_t(i * rows + r)], y1[size_t(r)]) << "row " << r << " tok " << i;
           }
         }
       }
@@ -344,17 +346,19 @@ TEST(Kernels, GgmlOrderKernelsAgreeBitForBitAcrossIsas) {
           for (int nq : {1, 2}) {
             std::vector<float> o16(2 * size_t(hd)), o32(2 * size_t(hd));
             float mx[2];
-            k.dot_rows_ggml_f16(probh.data(), nq, size_t(n_pos), vth.data(), row, hd, n_pos, batch, true, 1.0f,
-                                o16.data(), size_t(hd), mx);
+            k.dot_rows_ggml_f16(probh.data(), nq, size_t(n_pos), vth.data(), row, hd, n_pos, batch, true,
+                                1.0f, o16.data(), size_t(hd), mx);
             k.dot_rows_ggml_f32(prob.data(), nq, size_t(n_pos), vt.data(), row, hd, n_pos, batch, true, 1.0f,
                                 o32.data(), size_t(hd), mx);
             for (int i = 0; i < nq; ++i) {
               const float* pr = prob.data() + size_t(i) * size_t(n_pos);
               for (int d = 0; d < hd; ++d) {
                 ASSERT_EQ(o16[size_t(i * hd + d)], reference(pr, d, true))
-                    << isa_name(isa) << " n_pos " << n_pos << " hd " << hd << " batch " << batch << " head " << i;
+                    << isa_name(isa) << " n_pos " << n_pos << " hd " << hd << " batch " << batch << " head "
+                    << i;
                 ASSERT_EQ(o32[size_t(i * hd + d)], reference(pr, d, false))
-                    << isa_name(isa) << " n_pos " << n_pos << " hd " << hd << " batch " << batch << " head " << i;
+                    << isa_name(isa) << " n_pos " << n_pos << " hd " << hd << " batch " << batch << " head "
+                    << i;
                 double plain = 0;
                 for (int p = 0; p < n_pos; ++p) plain += double(pr[p]) * v[size_t(p * hd + d)];
                 EXPECT_NEAR(o32[size_t(i * hd + d)], plain, 1e-4);

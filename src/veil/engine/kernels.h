@@ -70,11 +70,11 @@ struct KernelTable {
   // the largest of row i. batch: tinyBLAS order (n % 16 == 0, or any n with pad16), else
   // ggml_vec_dot. Attention's scores (rows = K positions) and value sums (rows = V^T dims).
   void (*dot_rows_ggml_f32)(const float* q, int nq, size_t q_stride, const float* rows, size_t row_stride,
-                            int n_rows, int n, bool batch, bool pad16, float scale, float* out, size_t out_stride,
-                            float* mx);
-  void (*dot_rows_ggml_f16)(const uint16_t* q, int nq, size_t q_stride, const uint16_t* rows, size_t row_stride,
-                            int n_rows, int n, bool batch, bool pad16, float scale, float* out, size_t out_stride,
-                            float* mx);
+                            int n_rows, int n, bool batch, bool pad16, float scale, float* out,
+                            size_t out_stride, float* mx);
+  void (*dot_rows_ggml_f16)(const uint16_t* q, int nq, size_t q_stride, const uint16_t* rows,
+                            size_t row_stride, int n_rows, int n, bool batch, bool pad16, float scale,
+                            float* out, size_t out_stride, float* mx);
 };
 
 const KernelTable& kernels(Isa);

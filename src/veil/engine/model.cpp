@@ -406,11 +406,12 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
         // Q is rounded to F16 for the product with the F16 K cache, as ggml converts it.
         kt_.to_f16_row(q, q16, int64_t(nq) * hd);
         const auto* K = static_cast<const uint16_t*>(cache_.k()) + kv_off;
-        kt_.dot_rows_ggml_f16(q16, nq, size_t(hd), K, size_t(hd), n_pos, hd, batch_order, false, scale, sc, n_ctx,
-                              mx);
+        kt_.dot_rows_ggml_f16(q16, nq, size_t(hd), K, size_t(hd), n_pos, hd, batch_order, false, scale, sc,
+                              n_ctx, mx);
       } else {
         const auto* K = static_cast<const float*>(cache_.k()) + kv_off;
-        kt_.dot_rows_ggml_f32(q, nq, size_t(hd), K, size_t(hd), n_pos, hd, batch_order, false, scale, sc, n_ctx, mx);
+        kt_.dot_rows_ggml_f32(q, nq, size_t(hd), K, size_t(hd), n_pos, hd, batch_order, false, scale, sc,
+                              n_ctx, mx);
       }
       // Probabilities are rounded to F16 for the product with an F16 V cache, as llama.cpp does.
       uint16_t* p16 = reinterpret_cast<uint16_t*>(sc + 2 * n_ctx);  // nq rows of n_pos

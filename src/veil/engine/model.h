@@ -106,7 +106,8 @@ class KvCache {
   // offset(layer, slot, kv_head, 0) + d * n_ctx + p, so each dimension's sum over positions is
   // one contiguous dot product.
   size_t offset(int layer, int slot, int kv_head, int pos) const {
-    return (((size_t(layer) * size_t(n_slots_) + size_t(slot)) * size_t(n_kv_) + size_t(kv_head)) * size_t(n_ctx_) +
+    return (((size_t(layer) * size_t(n_slots_) + size_t(slot)) * size_t(n_kv_) + size_t(kv_head)) *
+                size_t(n_ctx_) +
             size_t(pos)) *
            head_dim_;
   }
