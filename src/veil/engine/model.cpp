@@ -501,11 +501,11 @@ Status Forward::run(std::span<const BatchToken> batch, float* logits, float* hid
         rope_apply(kh, cs, sn, hp.n_rot, hd, hp.rope);
       }
       for (int h = 0; h < hp.n_head_kv; ++h) {
-        const size_t off = cache_.offset(il, bt.slot, h, bt.pos);
+        // K's row of this position, and V's column of it in the head's V^T (see KvCache::offset).
+        const size_t off = cache_.offset(il, bt.slot, h, bt.pos),
+                     vt = cache_.offset(il, bt.slot, h, 0) + size_t(bt.pos);
         const float* kr = k_.data() + size_t(t) * kvd + size_t(h) * hd;
         const float* vr = v_.data() + size_t(t) * kvd + size_t(h) * hd;
-        // V transposed (see KvCache::offset): this position's column of the head's V^T.
-        const size_t vt = off - size_t(bt.pos) * size_t(hd) + size_t(bt.pos);
         if (cache_.is_f32()) {
           std::memcpy(static_cast<float*>(cache_.k()) + off, kr, size_t(hd) * 4);
           float* vc = static_cast<float*>(cache_.v()) + vt;
