@@ -1,5 +1,6 @@
-// HTTP/1.1 server: one Session per connection on its own strand (the shape of
-// Beast's example/http/server/async-ssl and advanced/server), requests parsed
+// HTTP/1.1 server: one Session per connection, serialized by running on one
+// single-threaded io_context (the shape of Beast's example/http/server/async-ssl
+// and advanced/server, with the thread standing in for a strand), requests parsed
 // by RequestReader, handlers run on a WorkerPool and answer through a
 // SessionWriter that hands bytes to the strand and waits for the socket.
 #include "veil/net/http_server.h"
@@ -796,8 +797,8 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
 };
 
 bool on_strand(const asio::any_io_executor& ex) {
-  const auto* strand = ex.target<asio::strand<asio::io_context::executor_type>>();
-  return strand != nullptr && strand->running_in_this_thread();
+  const auto* io = ex.target<asio::io_context::executor_type>();
+  return io != nullptr && io->running_in_this_thread();
 }
 
 // What an async handler holds: the session's writer in inline mode. The last
@@ -1020,7 +1021,7 @@ void Session::close() {
 }  // namespace
 
 void HttpServer::Impl::do_accept() {
-  acceptor.async_accept(asio::make_strand(context_for_next_connection()),
+  acceptor.async_accept(context_for_next_connection().get_executor(),
                         [this](error_code ec, tcp::socket sock) { on_accept(ec, std::move(sock)); });
 }
 
