@@ -440,6 +440,12 @@ Result<std::shared_ptr<AsyncHttpCall>> AsyncHttpClient::start(const IoStrand& st
                                                               std::string_view url, const Headers& headers,
                                                               std::string body, AsyncHttpCallbacks callbacks) {
   VEIL_ASSIGN_OR_RETURN(ParsedUrl u, parse_url(url));
+  return start(strand, method, u, headers, std::move(body), std::move(callbacks));
+}
+
+Result<std::shared_ptr<AsyncHttpCall>> AsyncHttpClient::start(const IoStrand& strand, std::string_view method,
+                                                              const ParsedUrl& u, const Headers& headers,
+                                                              std::string body, AsyncHttpCallbacks callbacks) {
   if (u.tls()) return make_error("net.bad_url", "the async client speaks plain HTTP only");
   if (!token_is_safe(method)) return make_error("net.bad_method", "bad method");
   // RFC 9112 §3: request-line, fields, CRLF, body — one buffer, one write.
@@ -471,7 +477,7 @@ Result<std::shared_ptr<AsyncHttpCall>> AsyncHttpClient::start(const IoStrand& st
   }
   request += "\r\n";
   request += body;
-  auto call = std::make_shared<Call>(impl_, strand.executor, std::move(u), std::move(request), std::move(callbacks));
+  auto call = std::make_shared<Call>(impl_, strand.executor, u, std::move(request), std::move(callbacks));
   // begin() only initiates operations, whose completions Asio never runs
   // inside the initiating call: no callback runs before start() returns.
   call->begin();

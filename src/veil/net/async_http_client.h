@@ -14,6 +14,7 @@
 #include "veil/base/result.h"
 #include "veil/net/http_types.h"
 #include "veil/net/response_writer.h"
+#include "veil/net/url.h"
 
 namespace veil::net {
 
@@ -64,6 +65,10 @@ class AsyncHttpClient {
   // the server closed before any response byte arrived is retried once on a
   // fresh one. Host and Content-Length are set by the client.
   Result<std::shared_ptr<AsyncHttpCall>> start(const IoStrand& strand, std::string_view method, std::string_view url,
+                                               const Headers& headers, std::string body, AsyncHttpCallbacks callbacks);
+  // The same with a URL parsed once by the caller (a fixed upstream is parsed
+  // at start, not per request).
+  Result<std::shared_ptr<AsyncHttpCall>> start(const IoStrand& strand, std::string_view method, const ParsedUrl& url,
                                                const Headers& headers, std::string body, AsyncHttpCallbacks callbacks);
 
   struct Impl;

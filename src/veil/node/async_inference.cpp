@@ -56,8 +56,10 @@ class AsyncInference : public std::enable_shared_from_this<AsyncInference> {
     };
     net::Headers headers{{"content-type", "application/json"}};
     if (p_.stream) headers.emplace_back("accept", "text/event-stream");
-    auto call = client.start(w_->strand(), "POST", upstream.url_for(p_.endpoint), headers,
-                             upstream.forward_body(breq_), std::move(cb));
+    const net::ParsedUrl* url = upstream.parsed_url_for(p_.endpoint);
+    auto call = url ? client.start(w_->strand(), "POST", *url, headers, upstream.forward_body(breq_), std::move(cb))
+                    : client.start(w_->strand(), "POST", upstream.url_for(p_.endpoint), headers,
+                                   upstream.forward_body(breq_), std::move(cb));
     if (!call.ok()) {
       log::warn("upstream request failed: {}", call.error().code);
       return fail(upstream_transport_error(call.error()));

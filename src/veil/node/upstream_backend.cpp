@@ -19,11 +19,19 @@ UpstreamBackend::UpstreamBackend(UpstreamOptions options) : options_(std::move(o
   co.response_timeout = options_.response_timeout;
   co.idle_read_timeout = options_.idle_read_timeout;
   client_ = std::make_unique<net::HttpClient>(co);
+  for (Endpoint e : {Endpoint::chat_completions, Endpoint::completions, Endpoint::embeddings, Endpoint::rerank}) {
+    if (auto u = net::parse_url(url_for(e)); u.ok()) parsed_urls_.at(static_cast<size_t>(e)) = std::move(u).value();
+  }
 }
 
 UpstreamBackend::~UpstreamBackend() = default;
 
 std::string UpstreamBackend::url_for(Endpoint e) const { return options_.base_url + endpoint_path(e); }
+
+const net::ParsedUrl* UpstreamBackend::parsed_url_for(Endpoint e) const {
+  const auto& u = parsed_urls_.at(static_cast<size_t>(e));
+  return u ? &*u : nullptr;
+}
 
 std::string UpstreamBackend::forward_body(const BackendRequest& req) const {
   return upstream_forward_body(req, options_.upstream_model);

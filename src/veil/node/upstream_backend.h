@@ -4,9 +4,12 @@
 // the node always learns token counts.
 #pragma once
 
+#include <array>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "veil/net/url.h"
 #include "veil/node/backend.h"
 
 namespace veil::net {
@@ -36,11 +39,13 @@ class UpstreamBackend : public Backend {
   // For the event-driven path (async_inference.cpp).
   std::string forward_body(const BackendRequest& req) const;
   std::string url_for(Endpoint e) const;
+  // url_for(e) parsed once at construction; nullptr when it does not parse.
+  const net::ParsedUrl* parsed_url_for(Endpoint e) const;
   const UpstreamOptions& options() const { return options_; }
 
  private:
-
   UpstreamOptions options_;
+  std::array<std::optional<net::ParsedUrl>, 4> parsed_urls_;  // by Endpoint
   std::unique_ptr<net::HttpClient> client_;
 };
 

@@ -10,6 +10,21 @@ std::string upstream_forward_body(const BackendRequest& req, const std::string& 
   // Nothing to change: the client's bytes as they came (no copy of the
   // parsed object, no re-serialization).
   if (!req.stream && upstream_model.empty() && !req.raw_body.empty()) return std::string(req.raw_body);
+  // A stream whose request has no stream_options (the usual case): the
+  // client's bytes with the member appended before the closing brace, which
+  // costs a copy instead of a re-serialization. The body parsed as an object,
+  // so its last non-space byte is that brace; it has members (model, at least).
+  if (req.stream && upstream_model.empty() && !req.body->contains("stream_options")) {
+    const size_t close = req.raw_body.find_last_not_of(" \t\r\n");
+    if (close != std::string_view::npos && req.raw_body[close] == '}' && !req.body->empty()) {
+      constexpr std::string_view kMember = R"(,"stream_options":{"include_usage":true}})";
+      std::string out;
+      out.reserve(close + kMember.size());
+      out.append(req.raw_body.substr(0, close));
+      out.append(kMember);
+      return out;
+    }
+  }
   boost::json::object body = *req.body;
   if (!upstream_model.empty()) body["model"] = upstream_model;
   if (req.stream) {
