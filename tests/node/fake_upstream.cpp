@@ -1,8 +1,9 @@
 #include "fake_upstream.h"
 
 #include <boost/json.hpp>
-
 #include <thread>
+
+#include "veil/base/json_stringify.h"
 
 namespace veil::test {
 
@@ -66,9 +67,30 @@ FakeUpstream::FakeUpstream() {
                               : "{\"id\": \"cmpl-up1\", \"object\": \"text_completion\", \"created\": 1700000000, \"model\": \"up\", "
                                 "\"choices\": [{\"text\": " + boost::json::serialize(boost::json::value(echo)) +
                                     ", \"index\": 0, \"finish_reason\": \"length\"}], \"usage\": {\"prompt_tokens\": 2, \"completion_tokens\": 3, \"total_tokens\": 5}}";
+      // mode:compact: the same answer already in JSON.stringify form.
+      if (mode == "mode:compact") text = js_stringify(boost::json::parse(text));
       w.send(200, "application/json", text);
       return;
     }
+    // mode:spaced: chunks written as Python's json.dumps writes them; the
+    // node must re-serialize them. mode:usage_each: every chunk carries usage.
+    auto event = [&](const boost::json::object& chunk) {
+      std::string text = boost::json::serialize(chunk);
+      if (mode == "mode:spaced") {
+        std::string spaced;
+        bool in_string = false;
+        for (size_t i = 0; i < text.size(); ++i) {
+          const char c = text[i];
+          spaced += c;
+          if (c == '"' && (i == 0 || text[i - 1] != '\\')) in_string = !in_string;
+          if (!in_string && (c == ',' || c == ':')) spaced += ' ';
+        }
+        text = spaced;
+      }
+      return "data: " + text;
+    };
+    const boost::json::object usage_counts{
+        {"prompt_tokens", 4}, {"completion_tokens", 3}, {"total_tokens", 7}};
     w.begin_stream(200, "text/event-stream");
     const int n = mode == "mode:slow" ? 200 : 3;
     for (int i = 0; i < n; ++i) {
@@ -76,17 +98,18 @@ FakeUpstream::FakeUpstream() {
       boost::json::object delta;
       delta["content"] = i == 0 ? echo : " part" + std::to_string(i);
       chunk["choices"] = boost::json::array{boost::json::object{{"index", 0}, {"delta", delta}, {"finish_reason", nullptr}}};
-      if (!w.write("data: " + boost::json::serialize(chunk) + "\r\n\r\n")) return;
+      if (mode == "mode:usage_each") chunk["usage"] = usage_counts;
+      if (!w.write(event(chunk) + "\r\n\r\n")) return;
       if (mode == "mode:slow") std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     if (mode == "mode:truncated") {
       w.end_stream();
       return;
     }
-    boost::json::object usage{{"id", "chatcmpl-upstream1"}, {"object", "chat.completion.chunk"}, {"created", 1700000000}, {"model", "up"},
-                              {"choices", boost::json::array{}},
-                              {"usage", boost::json::object{{"prompt_tokens", 4}, {"completion_tokens", 3}, {"total_tokens", 7}}}};
-    w.write("data: " + boost::json::serialize(usage) + "\n\n");
+    boost::json::object usage{{"id", "chatcmpl-upstream1"},      {"object", "chat.completion.chunk"},
+                              {"created", 1700000000},           {"model", "up"},
+                              {"choices", boost::json::array{}}, {"usage", usage_counts}};
+    w.write(event(usage) + "\n\n");
     w.write("data: [DONE]\n\n");
     w.end_stream();
   });

@@ -227,6 +227,63 @@ TEST_F(NodeServiceTest, ChatStreamingHashesEverySseByte) {
   EXPECT_NE(upstream_->last_request_body().find("include_usage"), std::string::npos);
 }
 
+// Chunks already in JSON.stringify form pass through member by member; any
+// other spelling is parsed and re-serialized. Both give the same bytes.
+TEST_F(NodeServiceTest, StreamIsTheSameWhetherUpstreamChunksAreCompactOrSpaced) {
+  for (bool usage : {false, true}) {
+    std::string out[2];
+    int i = 0;
+    for (const char* mode : {"mode:compact", "mode:spaced"}) {
+      net::StreamCallbacks cb;
+      cb.on_headers = [](int, const net::Headers&) { return true; };
+      cb.on_data = [&, i](std::string_view d) {
+        out[i].append(d);
+        return true;
+      };
+      ASSERT_TRUE(
+          client_.stream("POST", base_ + "/v1/chat/completions", {}, chat_body(true, mode, usage), cb).ok());
+      ++i;
+    }
+    EXPECT_EQ(out[0], out[1]);
+    EXPECT_NE(out[0].find(R"("model":")" + std::string(kModel) + "\""), std::string::npos) << out[0];
+    EXPECT_EQ(out[0].find(R"("model":"up")"), std::string::npos) << "upstream's model name leaked";
+    EXPECT_EQ(out[0].find("\"usage\"") != std::string::npos, usage) << out[0];
+  }
+}
+
+TEST_F(NodeServiceTest, UsageInEveryChunkIsKeptFromAClientThatDidNotAskForIt) {
+  for (bool usage : {false, true}) {
+    std::string raw;
+    net::StreamCallbacks cb;
+    cb.on_headers = [](int, const net::Headers&) { return true; };
+    cb.on_data = [&](std::string_view d) {
+      raw.append(d);
+      return true;
+    };
+    ASSERT_TRUE(
+        client_
+            .stream("POST", base_ + "/v1/chat/completions", {}, chat_body(true, "mode:usage_each", usage), cb)
+            .ok());
+    EXPECT_NE(raw.find("data: [DONE]"), std::string::npos);
+    EXPECT_EQ(raw.find("\"usage\"") != std::string::npos, usage) << raw;
+  }
+}
+
+TEST_F(NodeServiceTest, CompactAndSpacedAnswersGiveTheSameSignedBody) {
+  std::string bodies[2];
+  int i = 0;
+  for (const char* mode : {"mode:compact", ""}) {
+    const std::string req = chat_body(false, mode);
+    auto r = post("/v1/chat/completions", req);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(js_stringify(boost::json::parse(r.body)), r.body);
+    EXPECT_EQ(parse_obj(r.body)["model"], kModel);
+    check_signatures("chatcmpl-up123", req, r.body);
+    bodies[i++] = r.body;
+  }
+  EXPECT_EQ(bodies[0], bodies[1]);
+}
+
 TEST_F(NodeServiceTest, StreamingUsageChunkWhenAsked) {
   std::string raw;
   net::StreamCallbacks cb;

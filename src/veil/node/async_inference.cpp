@@ -113,6 +113,16 @@ class AsyncInference : public std::enable_shared_from_this<AsyncInference> {
         log::warn("upstream answered HTTP {}", upstream_status_);
         return fail(upstream_status_error(upstream_status_));
       }
+      // An answer in JSON.stringify form passes through without a parse tree.
+      CanonicalJsonScanner scanner;
+      if (scanner.scan_object(body_, kMaxJsonDepth)) {
+        for (const auto& m : scanner.members()) {
+          if (m.key != "usage" || m.value.front() != '{') continue;
+          if (auto u = parse_upstream_object(m.value); u.ok()) read_usage_object(*u, &usage_);
+        }
+        record_.status = respond_complete(st_, p_, scanner.members(), usage_, *w_);
+        return;
+      }
       // The answer's JSON nodes live in one arena for the little time they need.
       boost::json::monotonic_resource arena(std::max<size_t>(1024, body_.size() * 2));
       auto obj = parse_upstream_object(body_, &arena);

@@ -9,13 +9,13 @@
 #pragma once
 
 #include <boost/json/object.hpp>
-
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "veil/base/json_canonical.h"
 #include "veil/base/result.h"
 
 namespace veil::node {
@@ -52,6 +52,11 @@ class ChunkSink {
  public:
   virtual ~ChunkSink() = default;
   virtual bool chunk(boost::json::object&& chunk) = 0;
+  // A chunk an upstream wrote already in JSON.stringify form, passed on
+  // without a parse tree: its top-level members as CanonicalJsonScanner
+  // listed them, and whether usage is to be left out. The same rules as for
+  // an object apply (id and model stamped).
+  virtual bool chunk(const std::vector<JsonMember>& canonical_members, bool drop_usage) = 0;
   virtual bool flush() = 0;
 };
 

@@ -39,6 +39,12 @@ std::variant<ApiError, PreparedInference> prepare_inference(ApiState& st, Endpoi
 int respond_complete(ApiState& st, const PreparedInference& p, boost::json::object obj, const Usage& usage,
                      net::ResponseWriter& w);
 
+// The same for an answer the upstream wrote in JSON.stringify form already:
+// its bytes pass through with id and model stamped, no parse tree.
+int respond_complete(ApiState& st, const PreparedInference& p,
+                     const std::vector<JsonMember>& canonical_members, const Usage& usage,
+                     net::ResponseWriter& w);
+
 // Records "{model}:{request_hash}:{response_hash}" to be signed with both
 // keys: by the idle-priority signer or on first lookup (signature_cache.h).
 void sign_response(ApiState& st, const std::string& chat_id, const std::string& model,
@@ -52,6 +58,7 @@ class StreamResponse final : public ChunkSink {
   StreamResponse(ApiState& st, net::ResponseWriter& w, const PreparedInference& p) : st_(st), w_(w), p_(p) {}
 
   bool chunk(boost::json::object&& c) override;
+  bool chunk(const std::vector<JsonMember>& canonical_members, bool drop_usage) override;
   bool flush() override;
 
   // Ends the stream after the backend's outcome: with [DONE] when `status` is
@@ -76,6 +83,7 @@ class StreamResponse final : public ChunkSink {
   const PreparedInference& p_;
   crypto::Sha256 hasher_;
   std::optional<std::string> chat_id_;
+  std::string quoted_chat_id_, quoted_model_;  // as JSON strings, for canonical chunks
   std::string pending_;
   bool started_ = false;
   bool client_ok_ = true;

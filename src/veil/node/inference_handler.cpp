@@ -115,6 +115,55 @@ std::string stamp(boost::json::object& obj, Endpoint e, const std::string& model
   return id;
 }
 
+// stamp() for an object in JSON.stringify form: the own id it keeps, if any
+// (a non-empty string of at most 200 bytes).
+std::optional<std::string> own_id(const JsonMember* id) {
+  if (!id || id->value.front() != '"') return std::nullopt;
+  std::string own = id->value.find('\\') == std::string_view::npos
+                        ? std::string(id->value.substr(1, id->value.size() - 2))
+                        : std::string(boost::json::parse(id->value).as_string());  // canonical, so it parses
+  if (own.empty() || own.size() > 200) return std::nullopt;
+  return own;
+}
+
+const JsonMember* find_member(const std::vector<JsonMember>& members, std::string_view key) {
+  for (const auto& m : members) {
+    if (m.key == key) return &m;
+  }
+  return nullptr;
+}
+
+// The object's bytes member by member, with stamp()'s changes: id and model
+// replaced (the JSON strings given), the id appended when it had none; usage
+// left out when asked. Member order is kept.
+void append_stamped(const std::vector<JsonMember>& members, std::string_view quoted_id,
+                    std::string_view quoted_model, bool drop_usage, std::string& out) {
+  out += '{';
+  bool first = true, had_id = false;
+  for (const auto& m : members) {
+    if (drop_usage && m.key == "usage") continue;
+    if (!first) out += ',';
+    first = false;
+    out += '"';
+    out += m.key;
+    out += "\":";
+    if (m.key == "id") {
+      had_id = true;
+      out += quoted_id;
+    } else if (m.key == "model") {
+      out += quoted_model;
+    } else {
+      out += m.value;
+    }
+  }
+  if (!had_id) {
+    if (!first) out += ',';
+    out += "\"id\":";
+    out += quoted_id;
+  }
+  out += '}';
+}
+
 }  // namespace
 
 BackendRequest PreparedInference::backend_request(std::string_view raw_body) const {
@@ -178,6 +227,21 @@ int respond_complete(ApiState& st, const PreparedInference& p, boost::json::obje
   return 200;
 }
 
+int respond_complete(ApiState& st, const PreparedInference& p, const std::vector<JsonMember>& members,
+                     const Usage& usage, net::ResponseWriter& w) {
+  const std::string id = own_id(find_member(members, "id")).value_or(new_id(p.endpoint));
+  std::string quoted_id, quoted_model, text;
+  js_quote_append(id, quoted_id);
+  js_quote_append(p.model, quoted_model);
+  append_stamped(members, quoted_id, quoted_model, false, text);
+  const std::string response_hash = crypto::sha256_hex(std::string_view(text));
+  st.signatures.add_pending(id, p.model);
+  w.send(200, "application/json", std::move(text));
+  sign_response(st, id, p.model, p.request_hash, response_hash);
+  st.metrics.record_tokens(usage.prompt_tokens, usage.completion_tokens);
+  return 200;
+}
+
 bool StreamResponse::chunk(boost::json::object&& c) {
   if (!client_ok_) return false;
   const std::string id = stamp(c, p_.endpoint, p_.model, chat_id_ ? &*chat_id_ : nullptr);
@@ -187,6 +251,20 @@ bool StreamResponse::chunk(boost::json::object&& c) {
   }
   pending_ += "data: ";
   js_stringify_append(c, pending_);
+  pending_ += "\n\n";
+  return true;
+}
+
+bool StreamResponse::chunk(const std::vector<JsonMember>& members, bool drop_usage) {
+  if (!client_ok_) return false;
+  if (!chat_id_) {
+    chat_id_ = own_id(find_member(members, "id")).value_or(new_id(p_.endpoint));
+    st_.signatures.add_pending(*chat_id_, p_.model);
+    js_quote_append(*chat_id_, quoted_chat_id_);
+    js_quote_append(p_.model, quoted_model_);
+  }
+  pending_ += "data: ";
+  append_stamped(members, quoted_chat_id_, quoted_model_, drop_usage, pending_);
   pending_ += "\n\n";
   return true;
 }

@@ -54,17 +54,20 @@ Error upstream_status_error(int status) {
 Result<boost::json::object> parse_upstream_object(std::string_view text, boost::json::storage_ptr sp) {
   boost::system::error_code ec;
   boost::json::parse_options opts;
-  opts.max_depth = 64;
+  opts.max_depth = kMaxJsonDepth;
   auto v = boost::json::parse(text, ec, std::move(sp), opts);
   if (ec || !v.is_object()) return make_error("upstream.bad_response", "upstream returned malformed JSON");
   return std::move(v.as_object());
 }
 
 void read_upstream_usage(const boost::json::object& o, Usage* usage) {
-  if (!usage) return;
   auto it = o.find("usage");
   if (it == o.end() || !it->value().is_object()) return;
-  const auto& u = it->value().get_object();
+  read_usage_object(it->value().get_object(), usage);
+}
+
+void read_usage_object(const boost::json::object& u, Usage* usage) {
+  if (!usage) return;
   auto num = [&](const char* key) -> uint64_t {
     auto f = u.find(key);
     if (f == u.end()) return 0;
@@ -93,6 +96,15 @@ bool UpstreamEventStream::feed(std::string_view data, ChunkSink& sink) {
       done_ = true;
       break;
     }
+    // vLLM and SGLang write chunks in JSON.stringify form already: those are
+    // checked and passed on member by member, without a parse tree.
+    if (scanner_.scan_object(ev.data, kMaxJsonDepth)) {
+      if (!pass_canonical(sink)) {
+        client_gone_ = true;
+        return false;
+      }
+      continue;
+    }
     auto obj = parse_upstream_object(ev.data, &arena_);
     if (!obj.ok()) {
       failure_ = obj.error();
@@ -119,6 +131,22 @@ bool UpstreamEventStream::feed(std::string_view data, ChunkSink& sink) {
     return false;
   }
   return true;
+}
+
+bool UpstreamEventStream::pass_canonical(ChunkSink& sink) {
+  const JsonMember* usage = nullptr;
+  const JsonMember* choices = nullptr;
+  for (const auto& m : scanner_.members()) {
+    if (m.key == "usage") usage = &m;
+    if (m.key == "choices") choices = &m;
+  }
+  // The usage-only chunk (empty choices) goes to the client only when it asked.
+  if (usage && usage->value.front() == '{') {
+    // Once per stream: the counts read from a parse of just that member.
+    if (auto u = parse_upstream_object(usage->value, &arena_); u.ok()) read_usage_object(*u, usage_);
+    if (choices && choices->value == "[]" && !req_.client_wants_usage) return true;
+  }
+  return sink.chunk(scanner_.members(), usage && !req_.client_wants_usage);
 }
 
 Status UpstreamEventStream::outcome(const Status& transport) const {

@@ -7,12 +7,12 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/storage_ptr.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "veil/base/json_canonical.h"
 #include "veil/base/result.h"
 #include "veil/net/sse.h"
 #include "veil/node/backend.h"
@@ -29,8 +29,10 @@ std::string upstream_forward_body(const BackendRequest& req, const std::string& 
 // forwarded.
 Error upstream_transport_error(const Error& e);
 Error upstream_status_error(int status);
+constexpr int kMaxJsonDepth = 64;  // nesting accepted in an upstream's JSON
 Result<boost::json::object> parse_upstream_object(std::string_view text, boost::json::storage_ptr sp = {});
-void read_upstream_usage(const boost::json::object& o, Usage* usage);
+void read_upstream_usage(const boost::json::object& o, Usage* usage);  // from o's "usage" member
+void read_usage_object(const boost::json::object& u, Usage* usage);
 
 // Decodes a streamed (SSE) answer piece by piece into the sink.
 class UpstreamEventStream {
@@ -53,6 +55,11 @@ class UpstreamEventStream {
   Usage* usage_;
   net::SseParser parser_;
   std::vector<net::SseEvent> events_;
+  // A chunk in JSON.stringify form, already scanned: to the sink. False
+  // when the client is gone.
+  bool pass_canonical(ChunkSink& sink);
+
+  CanonicalJsonScanner scanner_;  // reused: no allocation per chunk once warm
   // The chunks of one piece are parsed into this arena and released together
   // once written: no allocation per JSON node.
   unsigned char arena_buffer_[8192];
