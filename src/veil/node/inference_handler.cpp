@@ -229,7 +229,8 @@ int respond_complete(ApiState& st, const PreparedInference& p, boost::json::obje
 
 int respond_complete(ApiState& st, const PreparedInference& p, const std::vector<JsonMember>& members,
                      const Usage& usage, net::ResponseWriter& w) {
-  const std::string id = own_id(find_member(members, "id")).value_or(new_id(p.endpoint));
+  auto own = own_id(find_member(members, "id"));
+  const std::string id = own ? std::move(*own) : new_id(p.endpoint);  // not value_or: that draws an id every time
   std::string quoted_id, quoted_model, text;
   js_quote_append(id, quoted_id);
   js_quote_append(p.model, quoted_model);
@@ -258,7 +259,8 @@ bool StreamResponse::chunk(boost::json::object&& c) {
 bool StreamResponse::chunk(const std::vector<JsonMember>& members, bool drop_usage) {
   if (!client_ok_) return false;
   if (!chat_id_) {
-    chat_id_ = own_id(find_member(members, "id")).value_or(new_id(p_.endpoint));
+    auto own = own_id(find_member(members, "id"));
+    chat_id_ = own ? std::move(*own) : new_id(p_.endpoint);
     st_.signatures.add_pending(*chat_id_, p_.model);
     js_quote_append(*chat_id_, quoted_chat_id_);
     js_quote_append(p_.model, quoted_model_);
