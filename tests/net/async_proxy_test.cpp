@@ -273,6 +273,93 @@ TEST(AsyncProxy, GarbageFromTheUpstreamIsAnError) {
   EXPECT_EQ(r->body, "upstream: net.bad_response");
 }
 
+// Responses written by hand, whole or a byte at a time: the client parses
+// what is buffered itself and reads only when the parser needs more.
+TEST(AsyncProxy, ResponsesAreParsedHoweverTheirBytesArrive) {
+  struct Case {
+    const char* response;
+    bool bytewise;
+    int status;           // what the client of the front sees
+    const char* body;     // ditto (for a cut stream: what came before the cut)
+    bool upstream_error;  // the upstream call failed
+  };
+  const std::vector<Case> cases = {
+      {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello", false, 200, "hello", false},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello", true, 200, "hello", false},
+      {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+       true, 200, "ok", false},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n "
+       "world\r\n0\r\n\r\n",
+       false, 200, "hello world", false},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n "
+       "world\r\n0\r\n\r\n",
+       true, 200, "hello world", false},
+      // The body ends where the connection does.
+      {"HTTP/1.1 200 OK\r\n\r\nuntil the close", false, 200, "until the close", false},
+      {"HTTP/1.1 200 OK\r\n\r\nuntil the close", true, 200, "until the close", false},
+      // Cut short: an error, however the bytes came.
+      {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", false, 200, "short", true},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", true, 200, "short", true},
+      {"HTTP/1.1 200 OK\r\nContent-Le", true, 502, "upstream: net.closed", true},
+  };
+  int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(lfd, 16), 0);
+  socklen_t len = sizeof(addr);
+  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len);
+  Front front("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)));
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.response) + (c.bytewise ? " (a byte at a time)" : ""));
+    std::thread upstream([&] {
+      int fd = ::accept(lfd, nullptr, nullptr);
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      std::string request;
+      while (request.find("\r\n\r\n") == std::string::npos && test::recv_some(fd, request, 2000)) {
+      }
+      const std::string_view r = c.response;
+      if (c.bytewise) {
+        for (char ch : r) {
+          test::send_all(fd, std::string_view(&ch, 1));
+          std::this_thread::sleep_for(200us);
+        }
+      } else {
+        test::send_all(fd, r);
+      }
+      ::close(fd);
+    });
+    {
+      std::lock_guard lock(front.mu);
+      front.last_error.clear();
+    }
+    HttpClient client;
+    std::string body;
+    int status = 0;
+    StreamCallbacks cb;
+    cb.on_headers = [&](int s, const Headers&) {
+      status = s;
+      return true;
+    };
+    cb.on_data = [&](std::string_view d) {
+      body.append(d);
+      return true;
+    };
+    auto r = client.stream("GET", base_url(*front.server) + "/proxy/x", {}, "", cb);
+    upstream.join();
+    EXPECT_EQ(status, c.status);
+    EXPECT_EQ(body, c.body);
+    std::lock_guard lock(front.mu);
+    EXPECT_EQ(!front.last_error.empty(), c.upstream_error) << front.last_error;
+    if (!c.upstream_error) {
+      EXPECT_TRUE(r.ok());
+    }
+  }
+  ::close(lfd);
+}
+
 TEST(AsyncProxy, GracefulStopLetsAProxiedStreamFinish) {
   Backend back;
   Front front(base_url(*back.server));

@@ -264,50 +264,106 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
     parser_->body_limit(client_->opt.max_response_bytes);
   }
 
+  // Parses what is buffered right here, and reads from the socket only when
+  // the parser needs more. (Beast's http::async_read_some completes through
+  // the scheduler whenever it needed no socket read — a queue round and an
+  // epoll_wait per header and per chunk of a response that arrived whole.)
   void read() {
     if (paused_) {
       read_wanted_ = true;
       return;
     }
-    auto& body = parser_->get().body();
-    body.data = piece_.get();
-    body.size = kReadPiece;
+    while (buffer_.size() > 0) {
+      auto& body = parser_->get().body();
+      body.data = piece_.get();
+      body.size = kReadPiece;
+      error_code ec;
+      const size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) break;
+      if (ec == http::error::need_buffer) ec = {};
+      const bool progressed = used > 0 || body.size < kReadPiece;
+      if (!on_parsed(ec)) return;  // the call ended
+      if (paused_) {
+        read_wanted_ = true;
+        return;
+      }
+      if (!progressed) break;  // never spin: wait for bytes instead
+    }
+    if (peer_closed_) {
+      // Everything before the close is parsed: the end of a body delimited
+      // by the close, or a truncated message (Beast's put_eof decides).
+      auto& body = parser_->get().body();
+      body.data = piece_.get();
+      body.size = kReadPiece;  // put_eof writes no body bytes: nothing to pass on
+      error_code ec;
+      parser_->put_eof(ec);
+      on_parsed(ec);
+      return;
+    }
     io_pending_ = true;
-    http::async_read_some(sock_, buffer_, *parser_, bound(&Call::on_read));
+    sock_.async_read_some(buffer_.prepare(kReadPiece),
+                          asio::bind_executor(strand_, [self = shared_from_this()](error_code ec, size_t n) {
+                            self->io_pending_ = false;
+                            if (self->done_) return;
+                            self->on_socket_read(ec, n);
+                          }));
   }
 
-  void on_read(error_code ec) {
-    if (done_) return;
-    if (ec == http::error::need_buffer) ec = {};
+  void on_socket_read(error_code ec, size_t n) {
+    buffer_.commit(n);
     last_activity_ = Clock::now();
     update_deadline();
-    if (buffer_.size() > 0 || parser_->got_some()) any_bytes_ = true;
+    if (ec == asio::error::eof) {
+      if (!parser_->got_some() && buffer_.size() == 0)
+        return fail(http::error::end_of_stream, "reading the response");
+      peer_closed_ = true;
+      ec = {};
+    }
     if (ec) return fail(ec, "reading the response");
+    read();
+  }
+
+  // After the parser consumed some bytes (or failed): headers and body
+  // bytes to the callbacks. False when the call ended.
+  bool on_parsed(error_code ec) {
+    if (done_) return false;
+    if (buffer_.size() > 0 || parser_->got_some()) any_bytes_ = true;
+    if (ec) {
+      fail(ec, "reading the response");
+      return false;
+    }
     auto& msg = parser_->get();
     const size_t n = kReadPiece - msg.body().size;
     if (!head_delivered_ && parser_->is_header_done()) {
       const int status = static_cast<int>(msg.result_int());
       if (status >= 100 && status < 200 && status != 101) {
         // An interim response has no body: start over for the final one.
-        if (!parser_->is_done()) return read();
-        new_parser();
-        return read();
+        if (parser_->is_done()) new_parser();
+        return true;
       }
       head_delivered_ = true;
       if (cb_.on_headers) {
         Headers headers;
         headers.reserve(8);
         for (const auto& f : msg.base()) headers.emplace_back(ascii_lower(f.name_string()), std::string(f.value()));
-        if (!cb_.on_headers(status, headers)) return abort();
+        if (!cb_.on_headers(status, headers)) {
+          abort();
+          return false;
+        }
       }
     }
-    if (n > 0 && cb_.on_data && !cb_.on_data(std::string_view(piece_.get(), n))) return abort();
-    if (done_) return;  // a callback cancelled
+    if (n > 0 && cb_.on_data && !cb_.on_data(std::string_view(piece_.get(), n))) {
+      abort();
+      return false;
+    }
+    if (done_) return false;  // a callback cancelled
     if (parser_->is_done()) {
       if (msg.keep_alive() && buffer_.size() == 0) keep_connection();
-      return finish(ok_status());
+      finish(ok_status());
+      return false;
     }
-    read();
+    return true;
   }
 
   void keep_connection() { pool_.give_back(key_, std::move(sock_)); }
@@ -330,6 +386,7 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
       sock_.close(ignored);
       sock_ = tcp::socket(strand_);
       buffer_.clear();
+      peer_closed_ = false;
       return connect();
     }
     finish(client_io_error(ec, what));
@@ -383,6 +440,7 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
   AsyncHttpCallbacks cb_;
   std::unique_ptr<char[]> piece_;
   beast::flat_buffer buffer_;
+  bool peer_closed_ = false;  // the socket read end of stream
   std::optional<http::response_parser<http::buffer_body>> parser_;
   Clock::time_point total_deadline_{};
   Clock::time_point connect_deadline_{};
