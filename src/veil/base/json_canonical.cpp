@@ -1,5 +1,6 @@
 #include "veil/base/json_canonical.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <system_error>
@@ -12,6 +13,14 @@ namespace veil {
 namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Bytes a JSON.stringify string holds as they are without a second look:
+// ASCII from 0x20 up (DEL included) except '"' and '\\'.
+constexpr auto kPlainAscii = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) t[static_cast<size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
 
 // A key JSON.parse would move ahead of the others (an array index; digits
 // only is the conservative test).
@@ -110,6 +119,10 @@ bool CanonicalJsonScanner::string(std::string_view* content) {
   ++p_;  // '"'
   const char* start = p_;
   while (p_ != end_) {
+    // Runs of printable ASCII other than '"' and '\\' (nearly all of a
+    // string) need no look beyond the table.
+    while (p_ != end_ && kPlainAscii[static_cast<unsigned char>(*p_)]) ++p_;
+    if (p_ == end_) break;
     const auto c = static_cast<unsigned char>(*p_);
     if (c == '"') {
       if (content) *content = std::string_view(start, static_cast<size_t>(p_ - start));

@@ -1,7 +1,27 @@
 // WHATWG HTML §9.2.5/§9.2.6: parsing an event stream and interpreting it.
 #include "veil/net/sse.h"
 
+#include <cstring>
+
 namespace veil::net {
+
+namespace {
+
+// The position of the next '\n' or '\r' at or after `from` (size() if none),
+// found with memchr: lines are long and line ends few.
+size_t next_line_end(std::string_view s, size_t from) {
+  if (from >= s.size()) return s.size();
+  const char* base = s.data();
+  const char* end = base + s.size();
+  const char* nl = static_cast<const char*>(std::memchr(base + from, '\n', s.size() - from));
+  const char* limit = nl ? nl : end;
+  const char* cr =
+      static_cast<const char*>(std::memchr(base + from, '\r', static_cast<size_t>(limit - (base + from))));
+  const char* hit = cr ? cr : limit;
+  return static_cast<size_t>(hit - base);
+}
+
+}  // namespace
 
 SseParser::SseParser(size_t max_line_bytes, size_t max_event_bytes)
     : max_line_bytes_(max_line_bytes), max_event_bytes_(max_event_bytes) {}
@@ -27,9 +47,8 @@ Status SseParser::feed(std::string_view bytes, std::vector<SseEvent>& out) {
     // Otherwise a BOM prefix that did not complete stays in line_ as ordinary line bytes.
   }
   size_t start = 0;
-  for (size_t i = 0; i < bytes.size(); ++i) {
+  for (size_t i = next_line_end(bytes, 0); i < bytes.size(); i = next_line_end(bytes, i + 1)) {
     const char c = bytes[i];
-    if (c != '\n' && c != '\r') continue;
     if (c == '\n' && saw_cr_ && i == start && line_.empty()) {
       // Second half of a "\r\n" whose "\r" already ended the line.
       saw_cr_ = false;
@@ -71,8 +90,10 @@ void SseParser::process_line(std::string_view line, std::vector<SseEvent>& out) 
   if (line.empty()) {
     // Dispatch (§9.2.6): only events that had at least one data line.
     if (has_data_) {
-      out.push_back(pending_);
-      out.back().data = std::move(pending_.data);
+      SseEvent& e = out.emplace_back();
+      e.event = pending_.event;
+      e.id = pending_.id;
+      e.data.swap(pending_.data);  // moved, not copied
     }
     pending_.data.clear();
     pending_.event.clear();
