@@ -348,6 +348,32 @@ TEST(HttpServer, HeadAndNoContentHaveNoBody) {
   ::close(fd);
 }
 
+// end_stream(last) puts the last body bytes and the end in one write, framed
+// like write(): the raw chunked bytes on the wire, and no body for HEAD.
+TEST(HttpServer, EndStreamWithLastBytesFramesThemAsOneChunk) {
+  auto server = start_server([](const HttpRequest&, ResponseWriter& w) {
+    w.begin_stream(200, "text/plain");
+    w.write("first ");
+    w.end_stream("and last");
+  });
+  int fd = raw_connect(server->port());
+  send_all(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string buf;
+  while (buf.find("0\r\n\r\n") == std::string::npos && test::recv_some(fd, buf, 1000)) {
+  }
+  const size_t body = buf.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  EXPECT_EQ(buf.substr(body + 4, 29), "6\r\nfirst \r\n8\r\nand last\r\n0\r\n\r\n");
+  buf.erase(0, body + 4 + 29);
+  while (buf.find("\r\n\r\n") == std::string::npos && test::recv_some(fd, buf, 1000)) {
+  }
+  std::string more;
+  test::recv_some(fd, more, 200);
+  EXPECT_EQ(buf.rfind("HTTP/1.1 200", 0), 0u) << buf;
+  EXPECT_EQ((buf + more).size(), buf.find("\r\n\r\n") + 4) << "a body after HEAD: " << buf + more;
+  ::close(fd);
+}
+
 TEST(HttpServer, ThousandConcurrentConnectionsAndLimit) {
   constexpr int kConnections = 1000;
   // Both ends live in this process: about 2 descriptors per connection.

@@ -576,20 +576,8 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
     if (data.empty()) return client_connected();
     std::string piece = std::move(pending_head_);
     pending_head_.clear();
-    if (head_only_) {
-      if (piece.empty()) return true;
-      data = {};
-    } else if (chunked_) {
-      // RFC 9112 §7.1: chunk-size CRLF chunk-data CRLF.
-      piece.reserve(data.size() + 20);
-      append_hex(piece, data.size());
-      piece += "\r\n";
-      piece.append(data);
-      piece += "\r\n";
-    } else {
-      piece.append(data);
-    }
-    body_bytes_ += data.size();
+    if (head_only_ && piece.empty()) return true;
+    append_body_piece(piece, data);
     if (!submit(std::move(piece), {}, WriteOp::After::nothing)) {
       state_ = State::failed;
       return false;
@@ -597,11 +585,19 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
     return true;
   }
 
-  bool end_stream() override {
+  bool end_stream() override { return end_stream(std::string_view()); }
+
+  bool end_stream(std::string_view last_data) override {
     std::lock_guard call(call_mu_);
     if (state_ != State::streaming) return false;
+    if (!last_data.empty() && peer_gone_.load()) {
+      state_ = State::failed;
+      session_abort();
+      return false;
+    }
     std::string last = std::move(pending_head_);
     pending_head_.clear();
+    append_body_piece(last, last_data);
     if (chunked_ && !head_only_) last += "0\r\n\r\n";
     if (!submit(std::move(last), {}, WriteOp::After::response_complete)) {
       state_ = State::failed;
@@ -610,6 +606,22 @@ class SessionWriter final : public ResponseWriter, public std::enable_shared_fro
     state_ = State::complete;
     completed_.store(true);
     return !peer_gone_.load();
+  }
+
+  // Body bytes framed for the wire (RFC 9112 §7.1 chunk when chunked:
+  // chunk-size CRLF chunk-data CRLF); nothing for a HEAD request.
+  void append_body_piece(std::string& out, std::string_view data) {
+    if (data.empty() || head_only_) return;
+    if (chunked_) {
+      out.reserve(out.size() + data.size() + 20);
+      append_hex(out, data.size());
+      out += "\r\n";
+      out.append(data);
+      out += "\r\n";
+    } else {
+      out.append(data);
+    }
+    body_bytes_ += data.size();
   }
 
   bool client_connected() const override {
@@ -824,6 +836,7 @@ class AsyncWriterHandle final : public AsyncResponseWriter {
   }
   bool write(std::string_view data) override { return w_->write(data); }
   bool end_stream() override { return w_->end_stream(); }
+  bool end_stream(std::string_view last_data) override { return w_->end_stream(last_data); }
   bool client_connected() const override { return w_->client_connected(); }
   bool completed() const override { return w_->completed(); }
   size_t queued_bytes() const override { return w_->queued_bytes(); }

@@ -43,6 +43,10 @@ class ResponseWriter {
   // socket and the client is still connected.
   virtual bool end_stream() = 0;
 
+  // write(last_data) and end_stream() as one write to the socket (a stream's
+  // tail in one TLS record, with no write left to start later).
+  virtual bool end_stream(std::string_view last_data) { return write(last_data) && end_stream(); }
+
   virtual bool client_connected() const = 0;
 
   // True once send() or end_stream() completed successfully.

@@ -297,13 +297,18 @@ bool StreamResponse::finish(const Status& status, uint64_t request_id) {
     st_.signatures.add_pending(*chat_id_, p_.model);
   }
   if (status.ok()) {
-    // The last chunks and the terminator go out in one write.
     pending_ += "data: [DONE]\n\n";
     if (!started_ && client_ok_) {
       started_ = true;
       client_ok_ = w_.begin_stream(200, "text/event-stream");
     }
-    if (flush() && w_.end_stream()) return true;
+    // The last chunks, [DONE] and the stream's end in one write.
+    if (client_ok_) {
+      hasher_.update(std::string_view(pending_));
+      client_ok_ = w_.end_stream(pending_);
+      pending_.clear();
+      if (client_ok_) return true;
+    }
   } else if (client_ok_) {
     // Failure mid-stream: what was produced, then the error in-band; no [DONE].
     flush();
