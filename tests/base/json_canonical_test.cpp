@@ -13,6 +13,7 @@
 #include <random>
 #include <string>
 
+#include "base/run_node.h"
 #include "veil/base/encoding.h"
 #include "veil/base/json_stringify.h"
 
@@ -222,7 +223,7 @@ class Generator {
 };
 
 TEST(CanonicalJson, AgreesWithNodeOnRandomTexts) {
-  if (std::system("node --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "node not installed";
+  if (!test::node_available()) GTEST_SKIP() << "node not installed";
   Generator gen(7);
   std::vector<std::string> texts;
   for (int i = 0; i < 4000; ++i) texts.push_back(gen.object_text(3));
@@ -230,25 +231,15 @@ TEST(CanonicalJson, AgreesWithNodeOnRandomTexts) {
   std::string input;
   for (const auto& t : texts)
     input += hex_encode(ByteView(reinterpret_cast<const uint8_t*>(t.data()), t.size())) + "\n";
-  char in_path[] = "/tmp/veil_canonical_corpus_XXXXXX";
-  int fd = mkstemp(in_path);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(write(fd, input.data(), input.size()), static_cast<ssize_t>(input.size()));
-  close(fd);
-  const std::string cmd = std::string("node -e '") + "for (const h of require(\"fs\").readFileSync(\"" +
-                          in_path +
-                          "\",\"utf8\").split(\"\\n\")) { if (!h) continue;"
-                          " const t = Buffer.from(h, \"hex\").toString(\"utf8\"); let same = false;"
-                          " try { same = JSON.stringify(JSON.parse(t)) === t; } catch (e) {}"
-                          " process.stdout.write(same ? \"1\" : \"0\"); }'";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string verdicts;
-  char buf[8192];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) verdicts.append(buf, n);
-  ASSERT_EQ(pclose(p), 0);
-  unlink(in_path);
+  const auto verdicts_or = test::run_node(
+      "for (const h of require(\"fs\").readFileSync(process.argv[1], \"utf8\").split(\"\\n\")) { if (!h) "
+      "continue;"
+      " const t = Buffer.from(h, \"hex\").toString(\"utf8\"); let same = false;"
+      " try { same = JSON.stringify(JSON.parse(t)) === t; } catch (e) {}"
+      " process.stdout.write(same ? \"1\" : \"0\"); }",
+      input);
+  ASSERT_TRUE(verdicts_or.has_value());
+  const std::string& verdicts = *verdicts_or;
   ASSERT_EQ(verdicts.size(), texts.size());
   size_t canonical_count = 0;
   for (size_t i = 0; i < texts.size(); ++i) {

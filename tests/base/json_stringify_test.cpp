@@ -1,18 +1,19 @@
+#include "veil/base/json_stringify.h"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
-
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
-#include <unistd.h>
-#include <cstring>
-#include <algorithm>
 
-#include "veil/base/json_stringify.h"
+#include "base/run_node.h"
 
 namespace veil {
 namespace {
@@ -57,7 +58,7 @@ TEST(JsStringify, InvalidUtf8BecomesReplacementCharacter) {
 // Compares against Node's JSON.stringify on a corpus of random doubles and
 // strings, when node is installed (it is on every machine install-deps sets up).
 TEST(JsStringify, MatchesNodeOnCorpus) {
-  if (std::system("node --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "node not installed";
+  if (!test::node_available()) GTEST_SKIP() << "node not installed";
   std::mt19937_64 rng(42);
   boost::json::array corpus;
   for (int i = 0; i < 3000; ++i) {
@@ -78,21 +79,12 @@ TEST(JsStringify, MatchesNodeOnCorpus) {
 
   const std::string input = boost::json::serialize(corpus);
   const std::string ours = js_stringify(corpus);
-  char in_path[] = "/tmp/veil_json_corpus_XXXXXX";
-  int fd = mkstemp(in_path);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(write(fd, input.data(), input.size()), static_cast<ssize_t>(input.size()));
-  close(fd);
-  std::string cmd = std::string("node -e 'process.stdout.write(JSON.stringify(JSON.parse(require(\"fs\").readFileSync(\"") +
-                    in_path + "\",\"utf8\"))))'";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string theirs;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) theirs.append(buf, n);
-  ASSERT_EQ(pclose(p), 0);
-  unlink(in_path);
+  const auto theirs_or = test::run_node(
+      "process.stdout.write(JSON.stringify(JSON.parse(require(\"fs\").readFileSync(process.argv[1], "
+      "\"utf8\"))))",
+      input);
+  ASSERT_TRUE(theirs_or.has_value());
+  const std::string& theirs = *theirs_or;
   ASSERT_EQ(ours.size(), theirs.size());
   EXPECT_TRUE(ours == theirs) << "first difference at byte "
                               << std::mismatch(ours.begin(), ours.end(), theirs.begin()).first - ours.begin();

@@ -214,17 +214,26 @@ void sign_response(ApiState& st, const std::string& chat_id, const std::string& 
   st.signer.submit([&st, id = chat_id] { st.signatures.sign_if_unsigned(id); });
 }
 
-int respond_complete(ApiState& st, const PreparedInference& p, boost::json::object obj, const Usage& usage,
-                     net::ResponseWriter& w) {
-  const std::string id = stamp(obj, p.endpoint, p.model, nullptr);
-  std::string text = js_stringify(obj);
+namespace {
+
+// A complete answer's final bytes: hashed, sent, then signed after the last
+// byte went out, off the client's latency path. Returns 200.
+int send_signed(ApiState& st, const PreparedInference& p, const std::string& id, std::string text,
+                const Usage& usage, net::ResponseWriter& w) {
   const std::string response_hash = crypto::sha256_hex(std::string_view(text));
   st.signatures.add_pending(id, p.model);
   w.send(200, "application/json", std::move(text));
-  // Signed after the last byte went out, off the client's latency path.
   sign_response(st, id, p.model, p.request_hash, response_hash);
   st.metrics.record_tokens(usage.prompt_tokens, usage.completion_tokens);
   return 200;
+}
+
+}  // namespace
+
+int respond_complete(ApiState& st, const PreparedInference& p, boost::json::object obj, const Usage& usage,
+                     net::ResponseWriter& w) {
+  const std::string id = stamp(obj, p.endpoint, p.model, nullptr);
+  return send_signed(st, p, id, js_stringify(obj), usage, w);
 }
 
 int respond_complete(ApiState& st, const PreparedInference& p, const std::vector<JsonMember>& members,
@@ -235,12 +244,7 @@ int respond_complete(ApiState& st, const PreparedInference& p, const std::vector
   js_quote_append(id, quoted_id);
   js_quote_append(p.model, quoted_model);
   append_stamped(members, quoted_id, quoted_model, false, text);
-  const std::string response_hash = crypto::sha256_hex(std::string_view(text));
-  st.signatures.add_pending(id, p.model);
-  w.send(200, "application/json", std::move(text));
-  sign_response(st, id, p.model, p.request_hash, response_hash);
-  st.metrics.record_tokens(usage.prompt_tokens, usage.completion_tokens);
-  return 200;
+  return send_signed(st, p, id, std::move(text), usage, w);
 }
 
 bool StreamResponse::chunk(boost::json::object&& c) {
