@@ -1,6 +1,6 @@
 // Asynchronous HTTP/1.1 client on a caller-given strand (see the header).
 // Each call is a small state machine: [pooled fd | resolve → connect] →
-// write the request → read head and body through Beast's parser in 16 KiB
+// write the request → feed head and body to Beast's parser in 16 KiB
 // pieces → give the connection back when the response allows keep-alive.
 // Deadlines (connect, idle, total) are numbers each call keeps current; one
 // sweep per io_context, every 100 ms while calls are live, closes those past
