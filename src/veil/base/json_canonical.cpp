@@ -34,6 +34,13 @@ bool integer_like(std::string_view key) {
 
 }  // namespace
 
+const JsonMember* find_member(const std::vector<JsonMember>& members, std::string_view key) {
+  for (const auto& m : members) {
+    if (m.key == key) return &m;
+  }
+  return nullptr;
+}
+
 bool CanonicalJsonScanner::scan_object(std::string_view text, int max_depth) {
   members_.clear();
   open_keys_.clear();

@@ -22,6 +22,9 @@ struct JsonMember {
   std::string_view value;  // the value's text
 };
 
+// The member named `key` (as written), or nullptr.
+const JsonMember* find_member(const std::vector<JsonMember>& members, std::string_view key);
+
 class CanonicalJsonScanner {
  public:
   static constexpr size_t kMaxMembers = 64;  // per object

@@ -116,9 +116,8 @@ class AsyncInference : public std::enable_shared_from_this<AsyncInference> {
       // An answer in JSON.stringify form passes through without a parse tree.
       CanonicalJsonScanner scanner;
       if (scanner.scan_object(body_, kMaxJsonDepth)) {
-        for (const auto& m : scanner.members()) {
-          if (m.key != "usage" || m.value.front() != '{') continue;
-          if (auto u = parse_upstream_object(m.value); u.ok()) read_usage_object(*u, &usage_);
+        if (const JsonMember* u = find_member(scanner.members(), "usage"); u && u->value.front() == '{') {
+          if (auto parsed = parse_upstream_object(u->value); parsed.ok()) read_usage_object(*parsed, &usage_);
         }
         record_.status = respond_complete(st_, p_, scanner.members(), usage_, *w_);
         return;

@@ -126,13 +126,6 @@ std::optional<std::string> own_id(const JsonMember* id) {
   return own;
 }
 
-const JsonMember* find_member(const std::vector<JsonMember>& members, std::string_view key) {
-  for (const auto& m : members) {
-    if (m.key == key) return &m;
-  }
-  return nullptr;
-}
-
 // The object's bytes member by member, with stamp()'s changes: id and model
 // replaced (the JSON strings given), the id appended when it had none; usage
 // left out when asked. Member order is kept.

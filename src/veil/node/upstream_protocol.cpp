@@ -134,12 +134,8 @@ bool UpstreamEventStream::feed(std::string_view data, ChunkSink& sink) {
 }
 
 bool UpstreamEventStream::pass_canonical(ChunkSink& sink) {
-  const JsonMember* usage = nullptr;
-  const JsonMember* choices = nullptr;
-  for (const auto& m : scanner_.members()) {
-    if (m.key == "usage") usage = &m;
-    if (m.key == "choices") choices = &m;
-  }
+  const JsonMember* usage = find_member(scanner_.members(), "usage");
+  const JsonMember* choices = find_member(scanner_.members(), "choices");
   // The usage-only chunk (empty choices) goes to the client only when it asked.
   if (usage && usage->value.front() == '{') {
     // Once per stream: the counts read from a parse of just that member.
