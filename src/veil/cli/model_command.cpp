@@ -101,6 +101,7 @@ int model_command(int argc, char** argv) {
   bench_cmd->add_option("--gen", bo.gen, "generated tokens");
   bench_cmd->add_option("--sequences", bo.sequences, "concurrent sequences");
   bench_cmd->add_flag("--kv-f32", bo.kv_f32, "F32 KV cache (default F16)");
+  bench_cmd->add_option("--ctx", bo.ctx, "KV cache positions per sequence (default: what the run needs)");
   bench_cmd->add_flag("--json", bench_json, "print JSON");
 
   std::string pull_cache;

@@ -88,7 +88,11 @@ Result<BenchResult> run_bench(const std::string& path, const BenchOptions& o) {
   std::shared_ptr<const GgufFile> file(std::move(f));
   VEIL_ASSIGN_OR_RETURN(auto model, Model::load(file));
   const HParams& hp = model->hparams();
-  const int n_ctx = o.prompt + 2 * o.gen + 2;
+  const int needed = o.prompt + 2 * o.gen + 2;
+  if (o.ctx != 0 && o.ctx < needed) {
+    return make_error("bench.bad_options", "ctx must hold prompt + 2 * gen + 2 positions");
+  }
+  const int n_ctx = o.ctx != 0 ? o.ctx : needed;
   KvCache cache(hp, KvCacheOptions{o.sequences, n_ctx, o.kv_f32});
   ThreadPool pool(o.threads);
   const int step = 512;

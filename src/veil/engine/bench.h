@@ -15,6 +15,9 @@ struct BenchOptions {
   int gen = 128;
   int sequences = 1;
   bool kv_f32 = false;
+  // KV cache positions per sequence; 0 = just what the run needs (prompt + 2 * gen + 2). A node
+  // sizes its cache for its whole context (4096 by default), and V^T rows are that far apart.
+  int ctx = 0;
 };
 
 struct BenchResult {
