@@ -26,7 +26,7 @@ struct BenchResult {
   double aggregate_tps = 0;  // generated tokens per second summed over `sequences` sequences
   double peak_rss_mb = 0;
   uint64_t weight_bytes = 0;           // matrix bytes read per decode step
-  uint64_t kv_bytes_per_sequence = 0;  // at n_ctx = prompt + gen
+  uint64_t kv_bytes_per_sequence = 0;  // of the KV cache the run used (see BenchOptions::ctx)
   std::string isa;
   // Share of `threads` cores the process actually got during each phase (CPU time / (wall x
   // threads)); below 1 when other processes compete for the cores.
