@@ -264,6 +264,15 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
     parser_->body_limit(client_->opt.max_response_bytes);
   }
 
+  // The parser's body buffer pointed at an empty piece; returned for the
+  // caller to see how much of it the parser filled.
+  http::buffer_body::value_type& fresh_piece() {
+    auto& body = parser_->get().body();
+    body.data = piece_.get();
+    body.size = kReadPiece;
+    return body;
+  }
+
   // Parses what is buffered right here, and reads from the socket only when
   // the parser needs more. (Beast's http::async_read_some completes through
   // the scheduler whenever it needed no socket read — a queue round and an
@@ -274,9 +283,7 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
       return;
     }
     while (buffer_.size() > 0) {
-      auto& body = parser_->get().body();
-      body.data = piece_.get();
-      body.size = kReadPiece;
+      auto& body = fresh_piece();
       error_code ec;
       const size_t used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
@@ -293,9 +300,7 @@ class Call final : public AsyncHttpCall, public std::enable_shared_from_this<Cal
     if (peer_closed_) {
       // Everything before the close is parsed: the end of a body delimited
       // by the close, or a truncated message (Beast's put_eof decides).
-      auto& body = parser_->get().body();
-      body.data = piece_.get();
-      body.size = kReadPiece;  // put_eof writes no body bytes: nothing to pass on
+      fresh_piece();  // put_eof writes no body bytes: nothing to pass on
       error_code ec;
       parser_->put_eof(ec);
       on_parsed(ec);

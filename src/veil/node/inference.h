@@ -77,6 +77,9 @@ class StreamResponse final : public ChunkSink {
 
  private:
   void record_disconnect();
+  // What is queued goes out, hashed, after the stream's head when it is the
+  // first; `last`: together with the stream's end, as one write.
+  bool send_pending(bool last);
 
   ApiState& st_;
   net::ResponseWriter& w_;

@@ -268,15 +268,17 @@ bool StreamResponse::chunk(const std::vector<JsonMember>& members, bool drop_usa
   return true;
 }
 
-bool StreamResponse::flush() {
+bool StreamResponse::flush() { return send_pending(false); }
+
+bool StreamResponse::send_pending(bool last) {
   if (!client_ok_) return false;
-  if (pending_.empty()) return true;
+  if (pending_.empty() && !last) return true;
   if (!started_) {
     started_ = true;
     if (!w_.begin_stream(200, "text/event-stream")) return client_ok_ = false;
   }
   hasher_.update(std::string_view(pending_));
-  client_ok_ = w_.write(pending_);
+  client_ok_ = last ? w_.end_stream(pending_) : w_.write(pending_);
   pending_.clear();
   return client_ok_;
 }
@@ -294,18 +296,9 @@ bool StreamResponse::finish(const Status& status, uint64_t request_id) {
     st_.signatures.add_pending(*chat_id_, p_.model);
   }
   if (status.ok()) {
-    pending_ += "data: [DONE]\n\n";
-    if (!started_ && client_ok_) {
-      started_ = true;
-      client_ok_ = w_.begin_stream(200, "text/event-stream");
-    }
     // The last chunks, [DONE] and the stream's end in one write.
-    if (client_ok_) {
-      hasher_.update(std::string_view(pending_));
-      client_ok_ = w_.end_stream(pending_);
-      pending_.clear();
-      if (client_ok_) return true;
-    }
+    pending_ += "data: [DONE]\n\n";
+    if (send_pending(true)) return true;
   } else if (client_ok_) {
     // Failure mid-stream: what was produced, then the error in-band; no [DONE].
     flush();
