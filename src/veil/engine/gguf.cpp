@@ -213,6 +213,14 @@ GgufFile::~GgufFile() {
   if (mapping_ != nullptr) munmap(mapping_, mapping_size_);
 }
 
+void GgufFile::release_pages(const uint8_t* p, size_t n) const {
+  if (mapping_ == nullptr || p < base_ || n > size_ || size_t(p - base_) > size_ - n) return;
+  const size_t page = size_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + n) / page * page;
+  if (begin < end) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 Result<std::unique_ptr<GgufFile>> GgufFile::open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return gguf_error("open", "cannot open model file: " + std::string(std::strerror(errno)));

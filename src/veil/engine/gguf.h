@@ -127,6 +127,11 @@ class GgufFile {
   // `general.architecture`, or empty.
   std::string architecture() const;
 
+  // Tells the kernel that [p, p + n) of a mapped file will not be read again: its whole pages
+  // leave this process's resident set (they are read back from the file if touched). A no-op
+  // for an image parsed from memory.
+  void release_pages(const uint8_t* p, size_t n) const;
+
  private:
   GgufFile() = default;
   Status parse_all();

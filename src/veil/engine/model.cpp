@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "veil/engine/half.h"
+#include "veil/engine/interleaved.h"
 #include "veil/engine/quant.h"
 
 namespace veil::engine {
@@ -206,7 +207,37 @@ Result<std::unique_ptr<Model>> Model::load(std::shared_ptr<const GgufFile> file)
     for (const Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) add_bytes(*w);
   }
   add_bytes(m->output);
+  m->interleave_weights();
   return m;
+}
+
+void Model::interleave_weights() {
+  if (!kernels().fast_interleaved) return;
+  if (const char* env = std::getenv("VEIL_ENGINE_INTERLEAVE"); env != nullptr && std::string(env) == "0")
+    return;
+  auto interleave = [&](Weight& w) {
+    if (!interleavable(w.type) || w.interleaved) return;
+    const size_t bytes = interleaved_bytes(w.type, w.n_in, w.n_out);
+    auto* buf = static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+    if (buf == nullptr) return;  // keep the file layout
+    interleaved_.emplace_back(buf);
+    // A few groups at a time, each slice of the file's copy then leaving this process's resident
+    // set (the page cache keeps it), so that the two copies are never resident together. The file's
+    // copy is not read again, but for the rows of a tied token embedding that lookups touch.
+    constexpr int64_t kChunk = 64 * kInterleaveRows;
+    const size_t group_bytes = size_t(w.n_in / 32) * interleaved_block_bytes(w.type);
+    for (int64_t r = 0; r < w.n_out; r += kChunk) {
+      const int64_t n = std::min(kChunk, w.n_out - r);
+      const uint8_t* src = w.data + size_t(r) * w.row_bytes;
+      interleave_rows(w.type, src, w.row_bytes, w.n_in, n, buf + size_t(r / kInterleaveRows) * group_bytes);
+      file_->release_pages(src, size_t(n) * w.row_bytes);
+    }
+    w.data = buf;
+    w.interleaved = true;
+  };
+  for (LayerWeights& L : layers)
+    for (Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) interleave(*w);
+  interleave(output);  // a copy of token_embd's when tied; token_embd keeps the file layout for lookups
 }
 
 KvCache::KvCache(const HParams& hp, const KvCacheOptions& o)
@@ -292,9 +323,17 @@ void Forward::matmul(std::initializer_list<MatmulJob> jobs, int n_tok) {
         ActType at = act_type_for(j.w->type);
         // llama.cpp hands matmuls of >= 2 tokens with a row count divisible by 4 to llamafile's sgemm.
         const bool ggml_batch = n_tok >= 2 && j.w->n_out % 4 == 0;
-        MatmulArgs a{
-            j.w->type, j.w->data, j.w->row_bytes,     j.w->n_in, act_.data(), act_row_bytes(at, j.w->n_in),
-            n_tok,     j.y,       size_t(j.w->n_out), ggml_batch};
+        MatmulArgs a{j.w->type,
+                     j.w->data,
+                     j.w->row_bytes,
+                     j.w->n_in,
+                     act_.data(),
+                     act_row_bytes(at, j.w->n_in),
+                     n_tok,
+                     j.y,
+                     size_t(j.w->n_out),
+                     ggml_batch,
+                     j.w->interleaved};
         kt_.mul_rows(a, lo - base, hi - base);
         if (j.bias != nullptr && !j.bias->empty()) {
           for (int t = 0; t < n_tok; ++t) {

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <span>
 #include <string>
@@ -44,12 +45,14 @@ struct HParams {
   Pooling pooling = Pooling::none;
 };
 
-// A 2-D weight in its file format: n_out rows of n_in elements.
+// A 2-D weight: n_out rows of n_in elements, in its file format (mapped from the file) or, for
+// Q8_0/Q4_0 on AVX-512 VNNI, interleaved at load into memory the model owns (interleaved.h).
 struct Weight {
   TensorType type = TensorType::f32;
   int64_t n_in = 0, n_out = 0;
   const uint8_t* data = nullptr;
-  size_t row_bytes = 0;
+  size_t row_bytes = 0;  // of the file format
+  bool interleaved = false;
 };
 
 struct LayerWeights {
@@ -84,6 +87,15 @@ class Model {
   std::vector<float> rope_freq_factors;  // rope_freqs.weight (Llama 3), or empty
   std::vector<LayerWeights> layers;
   uint64_t weight_bytes = 0;  // bytes of all matrices read per step
+
+ private:
+  struct FreeDeleter {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  // Rearranges the Q8_0/Q4_0 matrices for the interleaved kernels when this CPU's kernels have
+  // them (VEIL_ENGINE_INTERLEAVE=0 keeps the file layout, for comparisons).
+  void interleave_weights();
+  std::vector<std::unique_ptr<uint8_t[], FreeDeleter>> interleaved_;
 };
 
 struct KvCacheOptions {

@@ -1,0 +1,46 @@
+// Q8_0 and Q4_0 matrices rearranged at load ("interleaved") for the AVX-512 VNNI matmul kernels.
+//
+// Rows go in groups of 16 (the last group padded with zero rows). A group's bytes are one
+// sequential stream, block after block; block b of the group holds
+//   - the 16 rows' F16 scales (32 bytes), then
+//   - their quant bytes in 32-bit lanes: lane l of 64-byte vector k is row l's bytes 4k..4k+3.
+//     Q4_0: 4 vectors of qs as stored (elements 4k..4k+3 in the low nibbles, 16+4k..16+4k+3 in
+//     the high ones). Q8_0: 8 vectors, each byte + 128, so vpdpbusd takes the weights as its
+//     unsigned operand unchanged.
+// One vpdpbusd then adds four products of all 16 rows against one broadcast group of four
+// activation bytes, and a row's whole block sums exactly in its own lane: a block costs each row
+// 1/16 of the scale conversion, the int-to-float conversion and the FMA that a row-at-a-time
+// kernel spends on it (llama.cpp repacks Q4_0 in the same spirit, 8 rows at a time).
+//
+// Every (row, token) result is  acc = fma(float(sum_b), d_w[b] * d_a[b], acc)  over the blocks
+// in order, sum_b the block's exact integer dot product: the same bits whatever the number of
+// tokens in the step, the tile shape or the instruction set.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "veil/engine/gguf.h"
+#include "veil/engine/kernels.h"
+
+namespace veil::engine {
+
+constexpr int kInterleaveRows = 16;
+
+// Q8_0 and Q4_0.
+bool interleavable(TensorType);
+// Bytes of one block of a 16-row group: 16 * the block's own size.
+size_t interleaved_block_bytes(TensorType);
+// Bytes of an n_out x n_in matrix interleaved (row count rounded up to a whole group).
+size_t interleaved_bytes(TensorType, int64_t n_in, int64_t n_out);
+// Rearranges n_out rows of `row_bytes` each (GGUF layout) into `out` (interleaved_bytes long).
+void interleave_rows(TensorType, const uint8_t* rows, size_t row_bytes, int64_t n_in, int64_t n_out,
+                     uint8_t* out);
+// Row `row` of an interleaved matrix back in floats (n_in of them).
+void dequantize_interleaved_row(TensorType, const uint8_t* data, int64_t n_in, int64_t row, float* out);
+
+// The interleaved matmul in plain C++, the same operations in the same order as the AVX-512
+// kernel (so the same bits): the fallback of the other instruction sets, and the tests' witness.
+void mul_rows_interleaved_portable(const MatmulArgs&, int64_t r0, int64_t r1);
+
+}  // namespace veil::engine
