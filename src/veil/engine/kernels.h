@@ -1,8 +1,9 @@
 // Dot-product and matrix kernels, compiled once per instruction set (generic, AVX2, AVX-512) from
 // kernels_impl.inc and chosen at run time.
 //
-// Weights stay in their GGUF block format. Activations are converted once per matmul into the
-// weight type's partner format, as ggml does (this is what makes results match llama.cpp):
+// Weights stay in their GGUF block format (Q8_0 and Q4_0 rearranged at load on AVX-512 VNNI, see
+// interleaved.h). Activations are converted once per matmul into the weight type's partner
+// format, as ggml does (this is what makes results match llama.cpp):
 // F32 -> F32, F16 -> F16, BF16 -> BF16, Q8_0/Q4_0 -> Q8_0, Q4_K/Q5_K/Q6_K -> Q8_K.
 #pragma once
 
