@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -40,21 +41,47 @@ Matrix make_matrix(TensorType t, int64_t n_in, int64_t n_out, std::mt19937& rng)
   return m;
 }
 
-Bytes make_acts(int64_t n, int n_tok, std::mt19937& rng) {
-  const size_t arb = act_row_bytes(ActType::q8_0, n);
+Bytes make_acts(TensorType t, int64_t n, int n_tok, std::mt19937& rng) {
+  const size_t arb = act_row_bytes(act_type_for(t), n);
   Bytes a(arb * size_t(n_tok));
   for (int i = 0; i < n_tok; ++i)
-    quantize_activation(ActType::q8_0, randn(n, rng, 3.f).data(), a.data() + size_t(i) * arb, n);
+    quantize_activation(act_type_for(t), randn(n, rng, 3.f).data(), a.data() + size_t(i) * arb, n);
   return a;
+}
+
+// An activation row in doubles: Q8_0 blocks, or Q8_K blocks {f32 d; i8 q[256]; i16 bsums[16]}.
+std::vector<double> decode_act(TensorType t, const uint8_t* p, int64_t n) {
+  if (act_type_for(t) == ActType::q8_0) return decode(TensorType::q8_0, p, int(n));
+  std::vector<double> out(static_cast<size_t>(n));
+  for (int64_t b = 0; b < n / 256; ++b, p += 292) {
+    float d;
+    std::memcpy(&d, p, 4);
+    for (int j = 0; j < 256; ++j) out[size_t(256 * b + j)] = double(d) * int8_t(p[4 + j]);
+  }
+  return out;
+}
+
+// Row lengths with an even and an odd number of blocks.
+std::vector<int64_t> lengths(TensorType t) {
+  if (t == TensorType::q4_k) return {512, 768};
+  return {512, 480};
 }
 
 // y[t][r] for rows [0, n_out) split into the given ranges (as threads take them).
 std::vector<float> matmul(const KernelTable& k, const Matrix& w, const Bytes& acts, int n_tok,
                           const std::vector<int64_t>& cuts) {
   std::vector<float> y(size_t(w.n_out) * size_t(n_tok), -1.f);
-  MatmulArgs m{
-      w.type,   w.interleaved.data(), 0,     w.n_in, acts.data(), act_row_bytes(ActType::q8_0, w.n_in), n_tok,
-      y.data(), size_t(w.n_out),      false, true};
+  MatmulArgs m{w.type,
+               w.interleaved.data(),
+               0,
+               w.n_in,
+               acts.data(),
+               act_row_bytes(act_type_for(w.type), w.n_in),
+               n_tok,
+               y.data(),
+               size_t(w.n_out),
+               false,
+               true};
   int64_t r0 = 0;
   for (int64_t c : cuts) {
     k.mul_rows(m, r0, c);
@@ -64,15 +91,15 @@ std::vector<float> matmul(const KernelTable& k, const Matrix& w, const Bytes& ac
   return y;
 }
 
-const TensorType kTypes[] = {TensorType::q8_0, TensorType::q4_0};
+const TensorType kTypes[] = {TensorType::q8_0, TensorType::q4_0, TensorType::q4_k};
 const Isa kIsas[] = {Isa::generic, Isa::avx2, Isa::avx512};
 
 TEST(Interleaved, HoldsTheSameValuesAsTheRows) {
   std::mt19937 rng(11);
   for (TensorType t : kTypes) {
-    const int64_t n_in = 96, n_out = 37;  // three groups, the last one padded
+    const int64_t n_in = t == TensorType::q4_k ? 512 : 96, n_out = 37;  // three groups, the last one padded
     Matrix w = make_matrix(t, n_in, n_out, rng);
-    EXPECT_EQ(w.interleaved.size(), size_t(3 * 3) * interleaved_block_bytes(t));
+    EXPECT_EQ(w.interleaved.size(), size_t(3 * (t == TensorType::q4_k ? 2 : 3)) * interleaved_block_bytes(t));
     for (int64_t r = 0; r < n_out; ++r) {
       std::vector<float> want(static_cast<size_t>(n_in)), got(static_cast<size_t>(n_in));
       dequantize_row(t, w.rows.data() + size_t(r) * row_bytes(t, n_in), want.data(), n_in);
@@ -85,21 +112,21 @@ TEST(Interleaved, HoldsTheSameValuesAsTheRows) {
 TEST(Interleaved, MatmulMatchesReferenceOnEveryIsa) {
   std::mt19937 rng(12);
   for (TensorType t : kTypes) {
-    for (int64_t n_in : {512, 480}) {  // even and odd block counts
+    for (int64_t n_in : lengths(t)) {
       const int64_t n_out = 37;
       const int n_tok = 7;
       Matrix w = make_matrix(t, n_in, n_out, rng);
-      Bytes acts = make_acts(n_in, n_tok, rng);
+      Bytes acts = make_acts(t, n_in, n_tok, rng);
       for (Isa isa : kIsas) {
         if (!isa_supported(isa)) continue;
         SCOPED_TRACE(std::string(isa_name(isa)) + " " + tensor_type_name(t) + " n_in " +
                      std::to_string(n_in));
         std::vector<float> y = matmul(kernels(isa), w, acts, n_tok, {5, 21});
-        const size_t arb = act_row_bytes(ActType::q8_0, n_in);
+        const size_t arb = act_row_bytes(act_type_for(t), n_in);
         for (int64_t r = 0; r < n_out; ++r) {
           auto wr = decode(t, w.rows.data() + size_t(r) * row_bytes(t, n_in), int(n_in));
           for (int i = 0; i < n_tok; ++i) {
-            auto ar = decode(TensorType::q8_0, acts.data() + size_t(i) * arb, int(n_in));
+            auto ar = decode_act(t, acts.data() + size_t(i) * arb, n_in);
             double ref = 0, mag = 0;
             for (int64_t j = 0; j < n_in; ++j) {
               ref += wr[size_t(j)] * ar[size_t(j)];
@@ -119,12 +146,12 @@ TEST(Interleaved, MatmulMatchesReferenceOnEveryIsa) {
 TEST(Interleaved, EveryStepShapeAndIsaGivesTheSameBits) {
   std::mt19937 rng(13);
   for (TensorType t : kTypes) {
-    for (int64_t n_in : {512, 480}) {
+    for (int64_t n_in : lengths(t)) {
       const int64_t n_out = 53;
       const int n_tok = 11;
       Matrix w = make_matrix(t, n_in, n_out, rng);
-      Bytes acts = make_acts(n_in, n_tok, rng);
-      const size_t arb = act_row_bytes(ActType::q8_0, n_in);
+      Bytes acts = make_acts(t, n_in, n_tok, rng);
+      const size_t arb = act_row_bytes(act_type_for(t), n_in);
       const std::vector<float> want = matmul(kernels(Isa::generic), w, acts, n_tok, {});
       for (Isa isa : kIsas) {
         if (!isa_supported(isa)) continue;

@@ -12,26 +12,39 @@ namespace {
 
 constexpr size_t kScaleBytes = 2 * kInterleaveRows;  // the 16 F16 scales opening each block
 
-// Quant bytes per row and block: Q4_0 16 (32 nibbles), Q8_0 32.
-size_t quant_bytes(TensorType t) { return t == TensorType::q4_0 ? kQK / 2 : kQK; }
+// Quant bytes per row and block: Q4_0 16 (32 nibbles), Q8_0 32, Q4_K 128 (256 nibbles).
+size_t quant_bytes(TensorType t) {
+  return t == TensorType::q4_0 ? kQK / 2 : t == TensorType::q4_k ? kQKK / 2 : kQK;
+}
+// Elements per block.
+int64_t block_elems(TensorType t) { return t == TensorType::q4_k ? kQKK : kQK; }
+
+// Q4_K block offsets (see interleaved.h).
+constexpr size_t kQ4kDmin = 32, kQ4kScales = 64, kQ4kMins = 192, kQ4kQuants = 320;
+size_t q4k_lane_byte(int l, size_t j) { return kQ4kQuants + (j / 4) * 64 + size_t(l) * 4 + j % 4; }
 
 // Offset of row l's quant byte j (0 <= j < quant_bytes) within a block of the group.
 size_t lane_byte(int l, size_t j) { return kScaleBytes + (j / 4) * 64 + size_t(l) * 4 + j % 4; }
 
 }  // namespace
 
-bool interleavable(TensorType t) { return t == TensorType::q4_0 || t == TensorType::q8_0; }
+bool interleavable(TensorType t) {
+  return t == TensorType::q4_0 || t == TensorType::q8_0 || t == TensorType::q4_k;
+}
 
-size_t interleaved_block_bytes(TensorType t) { return kInterleaveRows * (2 + quant_bytes(t)); }
+size_t interleaved_block_bytes(TensorType t) {
+  if (t == TensorType::q4_k) return kQ4kQuants + kInterleaveRows * quant_bytes(t);
+  return kInterleaveRows * (2 + quant_bytes(t));
+}
 
 size_t interleaved_bytes(TensorType t, int64_t n_in, int64_t n_out) {
   const size_t groups = size_t((n_out + kInterleaveRows - 1) / kInterleaveRows);
-  return groups * size_t(n_in / kQK) * interleaved_block_bytes(t);
+  return groups * size_t(n_in / block_elems(t)) * interleaved_block_bytes(t);
 }
 
 void interleave_rows(TensorType t, const uint8_t* rows, size_t row_bytes, int64_t n_in, int64_t n_out,
                      uint8_t* out) {
-  const int64_t nb = n_in / kQK;
+  const int64_t nb = n_in / block_elems(t);
   const size_t qb = quant_bytes(t), bb = interleaved_block_bytes(t), src_block = 2 + qb;
   // Q8_0's quants take a +128 bias (signed -> unsigned); Q4_0's nibbles are unsigned already.
   const uint8_t bias = t == TensorType::q8_0 ? 0x80 : 0;
@@ -40,6 +53,22 @@ void interleave_rows(TensorType t, const uint8_t* rows, size_t row_bytes, int64_
     const int l = int(r % kInterleaveRows);
     uint8_t* group = out + size_t(r / kInterleaveRows) * size_t(nb) * bb;
     const uint8_t* src = rows + size_t(r) * row_bytes;
+    if (t == TensorType::q4_k) {
+      for (int64_t b = 0; b < nb; ++b) {
+        const auto* sb = reinterpret_cast<const BlockQ4_K*>(src) + b;
+        uint8_t* db = group + size_t(b) * bb;
+        std::memcpy(db + 2 * l, &sb->d, 2);
+        std::memcpy(db + kQ4kDmin + 2 * l, &sb->dmin, 2);
+        for (int j = 0; j < 8; ++j) {
+          uint8_t sc, m;
+          k4_scale_min(j, sb->scales, &sc, &m);
+          db[kQ4kScales + size_t(j) * kInterleaveRows + size_t(l)] = sc;
+          db[kQ4kMins + size_t(j / 2) * 2 * kInterleaveRows + size_t(l) * 2 + size_t(j % 2)] = m;
+        }
+        for (size_t j = 0; j < qb; ++j) db[q4k_lane_byte(l, j)] = sb->qs[j];
+      }
+      continue;
+    }
     for (int64_t b = 0; b < nb; ++b) {
       const uint8_t* sb = src + size_t(b) * src_block;  // {F16 d; quants}
       uint8_t* db = group + size_t(b) * bb;
@@ -49,11 +78,48 @@ void interleave_rows(TensorType t, const uint8_t* rows, size_t row_bytes, int64_
   }
 }
 
+namespace {
+
+float lane_f16(const uint8_t* p, int l) {
+  uint16_t h;
+  std::memcpy(&h, p + 2 * l, 2);
+  return f16_to_f32(h);
+}
+
+// Sub-block j's scale and min of lane l in a Q4_K block.
+int q4k_scale(const uint8_t* blk, int l, int j) {
+  return blk[kQ4kScales + size_t(j) * kInterleaveRows + size_t(l)];
+}
+int q4k_min(const uint8_t* blk, int l, int j) {
+  return blk[kQ4kMins + size_t(j / 2) * 2 * kInterleaveRows + size_t(l) * 2 + size_t(j % 2)];
+}
+
+// Nibble of element e (0..255) of lane l in a Q4_K block.
+int q4k_quant(const uint8_t* blk, int l, int e) {
+  const int chunk = e / 64, i = e % 64;
+  const uint8_t q = blk[q4k_lane_byte(l, size_t(32 * chunk + i % 32))];
+  return i < 32 ? q & 0x0F : q >> 4;
+}
+
+}  // namespace
+
 void dequantize_interleaved_row(TensorType t, const uint8_t* data, int64_t n_in, int64_t row, float* out) {
-  const int64_t nb = n_in / kQK;
+  const int64_t nb = n_in / block_elems(t);
   const size_t bb = interleaved_block_bytes(t);
   const int l = int(row % kInterleaveRows);
   const uint8_t* group = data + size_t(row / kInterleaveRows) * size_t(nb) * bb;
+  if (t == TensorType::q4_k) {  // as dequant_q4_k: d * sc * q - dmin * m
+    for (int64_t b = 0; b < nb; ++b, out += kQKK) {
+      const uint8_t* blk = group + size_t(b) * bb;
+      const float d = lane_f16(blk, l), dmin = lane_f16(blk + kQ4kDmin, l);
+      for (int e = 0; e < kQKK; ++e) {
+        const int j = e / 32;
+        out[e] =
+            d * float(q4k_scale(blk, l, j)) * float(q4k_quant(blk, l, e)) - dmin * float(q4k_min(blk, l, j));
+      }
+    }
+    return;
+  }
   for (int64_t b = 0; b < nb; ++b, out += kQK) {
     const uint8_t* blk = group + size_t(b) * bb;
     uint16_t dh;
@@ -71,7 +137,38 @@ void dequantize_interleaved_row(TensorType t, const uint8_t* data, int64_t n_in,
   }
 }
 
+namespace {
+
+void mul_rows_interleaved_q4_k(const MatmulArgs& m, int64_t r0, int64_t r1) {
+  const int64_t nb = m.n / kQKK;
+  const size_t bb = interleaved_block_bytes(TensorType::q4_k);
+  for (int64_t r = r0; r < r1; ++r) {
+    const int l = int(r % kInterleaveRows);
+    const uint8_t* group = m.w + size_t(r / kInterleaveRows) * size_t(nb) * bb;
+    for (int t = 0; t < m.n_tok; ++t) {
+      const auto* a = reinterpret_cast<const BlockQ8_K*>(m.act + size_t(t) * m.act_row_bytes);
+      float acc = 0.f;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = group + size_t(b) * bb;
+        int32_t sum = 0, mins = 0;
+        for (int j = 0; j < 8; ++j) {
+          int32_t sub = 0;
+          for (int e = 32 * j; e < 32 * j + 32; ++e) sub += q4k_quant(blk, l, e) * a[b].qs[e];
+          sum += q4k_scale(blk, l, j) * sub;
+          mins += q4k_min(blk, l, j) * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
+        }
+        acc = std::fma(float(sum), lane_f16(blk, l) * a[b].d, acc);
+        acc = std::fma(float(mins), -(lane_f16(blk + kQ4kDmin, l) * a[b].d), acc);
+      }
+      m.y[size_t(t) * m.y_stride + size_t(r)] = acc;
+    }
+  }
+}
+
+}  // namespace
+
 void mul_rows_interleaved_portable(const MatmulArgs& m, int64_t r0, int64_t r1) {
+  if (m.wtype == TensorType::q4_k) return mul_rows_interleaved_q4_k(m, r0, r1);
   const bool q4 = m.wtype == TensorType::q4_0;
   const int64_t nb = m.n / kQK;
   const size_t bb = interleaved_block_bytes(m.wtype);

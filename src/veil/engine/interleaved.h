@@ -1,4 +1,4 @@
-// Q8_0 and Q4_0 matrices rearranged at load ("interleaved") for the AVX-512 VNNI matmul kernels.
+// Q8_0, Q4_0 and Q4_K matrices rearranged at load ("interleaved") for the AVX-512 VNNI matmul kernels.
 //
 // Rows go in groups of 16 (the last group padded with zero rows). A group's bytes are one
 // sequential stream, block after block; block b of the group holds
@@ -7,14 +7,24 @@
 //     Q4_0: 4 vectors of qs as stored (elements 4k..4k+3 in the low nibbles, 16+4k..16+4k+3 in
 //     the high ones). Q8_0: 8 vectors, each byte + 128, so vpdpbusd takes the weights as its
 //     unsigned operand unchanged.
+// Q4_K (super-blocks of 256: 8 sub-blocks of 32 with 6-bit scales and mins), block b holds
+//   - the 16 rows' F16 d (32 bytes) and F16 dmin (32 bytes),
+//   - their sub-block scales unpacked to bytes, sc[j][row] (128 bytes),
+//   - their sub-block mins unpacked to bytes in pairs, m[k][row] = {min 2k, min 2k+1}
+//     (128 bytes; widened to 16 bits they are vpdpwssd's pairs),
+//   - their 128 quant bytes in 32 vectors as above (byte i of 32-byte chunk c: low nibble =
+//     element 64c + i, high nibble = element 64c + 32 + i, ggml's order).
+//   2368 bytes for 16 rows: 4 bytes per row more than the file's 144, the scales' unpacking.
 // One vpdpbusd then adds four products of all 16 rows against one broadcast group of four
 // activation bytes, and a row's whole block sums exactly in its own lane: a block costs each row
 // 1/16 of the scale conversion, the int-to-float conversion and the FMA that a row-at-a-time
 // kernel spends on it (llama.cpp repacks Q4_0 in the same spirit, 8 rows at a time).
 //
 // Every (row, token) result is  acc = fma(float(sum_b), d_w[b] * d_a[b], acc)  over the blocks
-// in order, sum_b the block's exact integer dot product: the same bits whatever the number of
-// tokens in the step, the tile shape or the instruction set.
+// in order, sum_b the block's exact integer dot product (Q4_K: sum_b = sum over sub-blocks of
+// scale x integer dot product, then also acc = fma(float(min_b), -(dmin_w[b] * d_a[b]), acc)
+// with min_b = sum of min x the activation's sub-block sum): the same bits whatever the number
+// of tokens in the step, the tile shape or the instruction set.
 #pragma once
 
 #include <cstddef>
@@ -27,7 +37,7 @@ namespace veil::engine {
 
 constexpr int kInterleaveRows = 16;
 
-// Q8_0 and Q4_0.
+// Q8_0, Q4_0 and Q4_K.
 bool interleavable(TensorType);
 // Bytes of one block of a 16-row group: 16 * the block's own size.
 size_t interleaved_block_bytes(TensorType);

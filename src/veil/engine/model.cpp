@@ -225,7 +225,7 @@ void Model::interleave_weights() {
     // set (the page cache keeps it), so that the two copies are never resident together. The file's
     // copy is not read again, but for the rows of a tied token embedding that lookups touch.
     constexpr int64_t kChunk = 64 * kInterleaveRows;
-    const size_t group_bytes = size_t(w.n_in / 32) * interleaved_block_bytes(w.type);
+    const size_t group_bytes = interleaved_bytes(w.type, w.n_in, kInterleaveRows);
     for (int64_t r = 0; r < w.n_out; r += kChunk) {
       const int64_t n = std::min(kChunk, w.n_out - r);
       const uint8_t* src = w.data + size_t(r) * w.row_bytes;
