@@ -1,6 +1,6 @@
-// Q8_0/Q4_0 matmul kernels (`make bench`): every matrix of a model (the layers' seven and the
-// output) as steps of 1, 4, 8 and 64 tokens, one thread, in the GGUF file's layout (the baseline)
-// and interleaved (interleaved.h, what the engine runs on AVX-512 VNNI), alternating in one
+// Interleavable matmul kernels (Q8_0, Q4_0, Q4_K, Q6_K; `make bench`): every matrix of a model (the layers'
+// seven and the output) as steps of 1, 4, 8 and 64 tokens, one thread, in the GGUF file's layout (the
+// baseline) and interleaved (interleaved.h, what the engine runs on AVX-512 VNNI), alternating in one
 // process. Prints milliseconds per step and the baseline / interleaved ratio.
 //   bench_matmul [MODEL.gguf...]   (default: the synthetic models bench_engine writes)
 #include <sys/stat.h>
@@ -54,7 +54,7 @@ int bench_model(const std::string& path) {
     for (const Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) add(*w);
   add(model.output);
   const size_t slash = path.find_last_of('/');
-  std::printf("%s: %zu Q8_0/Q4_0 matrices, isa %s\n", path.substr(slash + 1).c_str(), ms.size(),
+  std::printf("%s: %zu interleavable matrices, isa %s\n", path.substr(slash + 1).c_str(), ms.size(),
               isa_name(best_isa()));
   if (ms.empty()) return 0;
 
@@ -69,7 +69,7 @@ int bench_model(const std::string& path) {
   std::normal_distribution<float> nd;
   std::vector<float> x(size_t(max_in) * kMaxTok);
   for (float& v : x) v = nd(rng);
-  std::vector<uint8_t> act(act_row_bytes(ActType::q8_0, max_in) * kMaxTok);
+  std::vector<uint8_t> act(act_row_bytes(ActType::q8_k, max_in) * kMaxTok);  // the widest partner format
   std::vector<float> y(size_t(max_out) * kMaxTok);
   for (int n_tok : {1, 4, 8, kMaxTok}) {
     double t[2] = {0, 0};
@@ -79,10 +79,11 @@ int bench_model(const std::string& path) {
         const double t0 = now();
         for (const Matrix& m : ms) {
           const Weight& w = *m.w;
-          const size_t arb = act_row_bytes(ActType::q8_0, w.n_in);
+          const ActType at = act_type_for(w.type);
+          const size_t arb = act_row_bytes(at, w.n_in);
           for (int i = 0; i < n_tok; ++i)
-            quantize_activation(ActType::q8_0, x.data() + size_t(i) * size_t(w.n_in),
-                                act.data() + size_t(i) * arb, w.n_in);
+            quantize_activation(at, x.data() + size_t(i) * size_t(w.n_in), act.data() + size_t(i) * arb,
+                                w.n_in);
           MatmulArgs a{w.type,          interleaved ? m.interleaved.data() : w.data,
                        w.row_bytes,     w.n_in,
                        act.data(),      arb,

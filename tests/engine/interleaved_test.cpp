@@ -63,7 +63,7 @@ std::vector<double> decode_act(TensorType t, const uint8_t* p, int64_t n) {
 
 // Row lengths with an even and an odd number of blocks.
 std::vector<int64_t> lengths(TensorType t) {
-  if (t == TensorType::q4_k) return {512, 768};
+  if (t == TensorType::q4_k || t == TensorType::q6_k) return {512, 768};
   return {512, 480};
 }
 
@@ -91,15 +91,16 @@ std::vector<float> matmul(const KernelTable& k, const Matrix& w, const Bytes& ac
   return y;
 }
 
-const TensorType kTypes[] = {TensorType::q8_0, TensorType::q4_0, TensorType::q4_k};
+const TensorType kTypes[] = {TensorType::q8_0, TensorType::q4_0, TensorType::q4_k, TensorType::q6_k};
 const Isa kIsas[] = {Isa::generic, Isa::avx2, Isa::avx512};
 
 TEST(Interleaved, HoldsTheSameValuesAsTheRows) {
   std::mt19937 rng(11);
   for (TensorType t : kTypes) {
-    const int64_t n_in = t == TensorType::q4_k ? 512 : 96, n_out = 37;  // three groups, the last one padded
+    const bool k = t == TensorType::q4_k || t == TensorType::q6_k;
+    const int64_t n_in = k ? 512 : 96, n_out = 37;  // three groups, the last one padded
     Matrix w = make_matrix(t, n_in, n_out, rng);
-    EXPECT_EQ(w.interleaved.size(), size_t(3 * (t == TensorType::q4_k ? 2 : 3)) * interleaved_block_bytes(t));
+    EXPECT_EQ(w.interleaved.size(), size_t(3 * (k ? 2 : 3)) * interleaved_block_bytes(t));
     for (int64_t r = 0; r < n_out; ++r) {
       std::vector<float> want(static_cast<size_t>(n_in)), got(static_cast<size_t>(n_in));
       dequantize_row(t, w.rows.data() + size_t(r) * row_bytes(t, n_in), want.data(), n_in);

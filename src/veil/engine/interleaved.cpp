@@ -17,11 +17,16 @@ size_t quant_bytes(TensorType t) {
   return t == TensorType::q4_0 ? kQK / 2 : t == TensorType::q4_k ? kQKK / 2 : kQK;
 }
 // Elements per block.
-int64_t block_elems(TensorType t) { return t == TensorType::q4_k ? kQKK : kQK; }
+int64_t block_elems(TensorType t) { return t == TensorType::q4_k || t == TensorType::q6_k ? kQKK : kQK; }
 
 // Q4_K block offsets (see interleaved.h).
 constexpr size_t kQ4kDmin = 32, kQ4kScales = 64, kQ4kMins = 192, kQ4kQuants = 320;
 size_t q4k_lane_byte(int l, size_t j) { return kQ4kQuants + (j / 4) * 64 + size_t(l) * 4 + j % 4; }
+
+// Q6_K block offsets (see interleaved.h).
+constexpr size_t kQ6kScales = 32, kQ6kLow = 320, kQ6kHigh = 2368, kQ6kBlock = 3392;
+size_t q6k_low_byte(int l, size_t j) { return kQ6kLow + (j / 4) * 64 + size_t(l) * 4 + j % 4; }
+size_t q6k_high_byte(int l, size_t j) { return kQ6kHigh + (j / 4) * 64 + size_t(l) * 4 + j % 4; }
 
 // Offset of row l's quant byte j (0 <= j < quant_bytes) within a block of the group.
 size_t lane_byte(int l, size_t j) { return kScaleBytes + (j / 4) * 64 + size_t(l) * 4 + j % 4; }
@@ -29,10 +34,11 @@ size_t lane_byte(int l, size_t j) { return kScaleBytes + (j / 4) * 64 + size_t(l
 }  // namespace
 
 bool interleavable(TensorType t) {
-  return t == TensorType::q4_0 || t == TensorType::q8_0 || t == TensorType::q4_k;
+  return t == TensorType::q4_0 || t == TensorType::q8_0 || t == TensorType::q4_k || t == TensorType::q6_k;
 }
 
 size_t interleaved_block_bytes(TensorType t) {
+  if (t == TensorType::q6_k) return kQ6kBlock;
   if (t == TensorType::q4_k) return kQ4kQuants + kInterleaveRows * quant_bytes(t);
   return kInterleaveRows * (2 + quant_bytes(t));
 }
@@ -53,6 +59,18 @@ void interleave_rows(TensorType t, const uint8_t* rows, size_t row_bytes, int64_
     const int l = int(r % kInterleaveRows);
     uint8_t* group = out + size_t(r / kInterleaveRows) * size_t(nb) * bb;
     const uint8_t* src = rows + size_t(r) * row_bytes;
+    if (t == TensorType::q6_k) {
+      for (int64_t b = 0; b < nb; ++b) {
+        const auto* sb = reinterpret_cast<const BlockQ6_K*>(src) + b;
+        uint8_t* db = group + size_t(b) * bb;
+        std::memcpy(db + 2 * l, &sb->d, 2);
+        for (size_t j = 0; j < 16; ++j)
+          db[kQ6kScales + j * kInterleaveRows + size_t(l)] = uint8_t(sb->scales[j]);
+        for (size_t j = 0; j < kQKK / 2; ++j) db[q6k_low_byte(l, j)] = sb->ql[j];
+        for (size_t j = 0; j < kQKK / 4; ++j) db[q6k_high_byte(l, j)] = sb->qh[j];
+      }
+      continue;
+    }
     if (t == TensorType::q4_k) {
       for (int64_t b = 0; b < nb; ++b) {
         const auto* sb = reinterpret_cast<const BlockQ4_K*>(src) + b;
@@ -101,6 +119,19 @@ int q4k_quant(const uint8_t* blk, int l, int e) {
   return i < 32 ? q & 0x0F : q >> 4;
 }
 
+// Element e (0..255) of lane l in a Q6_K block, 0..63 (ggml: 128 elements per half; in each,
+// element 32s + i takes low bits from ql[64 half + i + 32 (s % 2)] (low nibble for s < 2) and bits
+// 2s..2s+1 of qh[32 half + i]); its sub-block of 16 is e / 16.
+int q6k_quant(const uint8_t* blk, int l, int e) {
+  const int half = e / 128, s = e % 128 / 32, i = e % 32;
+  const uint8_t lo = blk[q6k_low_byte(l, size_t(64 * half + i + 32 * (s % 2)))];
+  const uint8_t hi = blk[q6k_high_byte(l, size_t(32 * half + i))];
+  return (s < 2 ? lo & 0x0F : lo >> 4) | ((hi >> (2 * s)) & 3) << 4;
+}
+int q6k_scale(const uint8_t* blk, int l, int j) {
+  return int8_t(blk[kQ6kScales + size_t(j) * kInterleaveRows + size_t(l)]);
+}
+
 }  // namespace
 
 void dequantize_interleaved_row(TensorType t, const uint8_t* data, int64_t n_in, int64_t row, float* out) {
@@ -108,6 +139,15 @@ void dequantize_interleaved_row(TensorType t, const uint8_t* data, int64_t n_in,
   const size_t bb = interleaved_block_bytes(t);
   const int l = int(row % kInterleaveRows);
   const uint8_t* group = data + size_t(row / kInterleaveRows) * size_t(nb) * bb;
+  if (t == TensorType::q6_k) {  // as dequant_q6_k: d * sc * (q - 32)
+    for (int64_t b = 0; b < nb; ++b, out += kQKK) {
+      const uint8_t* blk = group + size_t(b) * bb;
+      const float d = lane_f16(blk, l);
+      for (int e = 0; e < kQKK; ++e)
+        out[e] = d * float(q6k_scale(blk, l, e / 16)) * float(q6k_quant(blk, l, e) - 32);
+    }
+    return;
+  }
   if (t == TensorType::q4_k) {  // as dequant_q4_k: d * sc * q - dmin * m
     for (int64_t b = 0; b < nb; ++b, out += kQKK) {
       const uint8_t* blk = group + size_t(b) * bb;
@@ -165,9 +205,33 @@ void mul_rows_interleaved_q4_k(const MatmulArgs& m, int64_t r0, int64_t r1) {
   }
 }
 
+void mul_rows_interleaved_q6_k(const MatmulArgs& m, int64_t r0, int64_t r1) {
+  const int64_t nb = m.n / kQKK;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int l = int(r % kInterleaveRows);
+    const uint8_t* group = m.w + size_t(r / kInterleaveRows) * size_t(nb) * kQ6kBlock;
+    for (int t = 0; t < m.n_tok; ++t) {
+      const auto* a = reinterpret_cast<const BlockQ8_K*>(m.act + size_t(t) * m.act_row_bytes);
+      float acc = 0.f;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = group + size_t(b) * kQ6kBlock;
+        int32_t sum = 0;
+        for (int j = 0; j < 16; ++j) {
+          int32_t sub = 0;
+          for (int e = 16 * j; e < 16 * j + 16; ++e) sub += (q6k_quant(blk, l, e) - 32) * a[b].qs[e];
+          sum += q6k_scale(blk, l, j) * sub;
+        }
+        acc = std::fma(float(sum), lane_f16(blk, l) * a[b].d, acc);
+      }
+      m.y[size_t(t) * m.y_stride + size_t(r)] = acc;
+    }
+  }
+}
+
 }  // namespace
 
 void mul_rows_interleaved_portable(const MatmulArgs& m, int64_t r0, int64_t r1) {
+  if (m.wtype == TensorType::q6_k) return mul_rows_interleaved_q6_k(m, r0, r1);
   if (m.wtype == TensorType::q4_k) return mul_rows_interleaved_q4_k(m, r0, r1);
   const bool q4 = m.wtype == TensorType::q4_0;
   const int64_t nb = m.n / kQK;
