@@ -24,9 +24,19 @@ constexpr size_t kQ4kDmin = 32, kQ4kScales = 64, kQ4kMins = 192, kQ4kQuants = 32
 size_t q4k_lane_byte(int l, size_t j) { return kQ4kQuants + (j / 4) * 64 + size_t(l) * 4 + j % 4; }
 
 // Q6_K block offsets (see interleaved.h).
-constexpr size_t kQ6kScales = 32, kQ6kLow = 320, kQ6kHigh = 2368, kQ6kBlock = 3392;
-size_t q6k_low_byte(int l, size_t j) { return kQ6kLow + (j / 4) * 64 + size_t(l) * 4 + j % 4; }
-size_t q6k_high_byte(int l, size_t j) { return kQ6kHigh + (j / 4) * 64 + size_t(l) * 4 + j % 4; }
+// The quants come in 4 chunks of 12 vectors, one per (half, h): elements 128 half + 32 s + 16 h
+// .. + 15 for s = 0..3, the order the kernel reads them, so that a super-block streams in order.
+// A chunk holds ql bytes 64 half + 16 h .. + 15 (4 vectors), ql bytes 64 half + 32 + 16 h .. + 15
+// (4), then qh bytes 32 half + 16 h .. + 15 (4).
+constexpr size_t kQ6kScales = 32, kQ6kQuants = 320, kQ6kChunk = 768, kQ6kBlock = 3392;
+size_t q6k_low_byte(int l, size_t j) {  // ql byte j (0..127)
+  const size_t half = j / 64, upper = j % 64 / 32, i = j % 32, h = i / 16;
+  return kQ6kQuants + (2 * half + h) * kQ6kChunk + (upper * 4 + i % 16 / 4) * 64 + size_t(l) * 4 + i % 4;
+}
+size_t q6k_high_byte(int l, size_t j) {  // qh byte j (0..63)
+  const size_t half = j / 32, i = j % 32, h = i / 16;
+  return kQ6kQuants + (2 * half + h) * kQ6kChunk + 512 + (i % 16 / 4) * 64 + size_t(l) * 4 + i % 4;
+}
 
 // Offset of row l's quant byte j (0 <= j < quant_bytes) within a block of the group.
 size_t lane_byte(int l, size_t j) { return kScaleBytes + (j / 4) * 64 + size_t(l) * 4 + j % 4; }
