@@ -1,4 +1,5 @@
-// Q8_0, Q4_0, Q4_K and Q6_K matrices rearranged at load ("interleaved") for the AVX-512 VNNI matmul kernels.
+// Q8_0, Q4_0, Q4_K and Q6_K matrices rearranged at load ("interleaved") for the AVX-512 VNNI
+// matmul kernels.
 //
 // Rows go in groups of 16 (the last group padded with zero rows). A group's bytes are one
 // sequential stream, block after block; block b of the group holds
@@ -17,9 +18,9 @@
 //   2368 bytes for 16 rows: 4 bytes per row more than the file's 144, the scales' unpacking.
 // Q6_K (super-blocks of 256: 16 sub-blocks of 16 with int8 scales, 6-bit quants split into 4 low
 // bits in ql and 2 high bits in qh), block b holds the 16 rows' F16 d (32 bytes), their scales
-// sc[j][row] (256 bytes), 32 bytes of padding (so that every vector is 64-byte aligned), then ql
-// in 32 vectors and qh in 16, lanes as above: 3392 bytes for 16 rows, 2 bytes per row more than
-// the file's 210.
+// sc[j][row] (256 bytes), 32 bytes of padding (every vector 64-byte aligned), then ql and qh in
+// lanes as above, in 4 chunks of 12 vectors in the order the kernel reads them (interleaved.cpp):
+// 3392 bytes for 16 rows, 2 bytes per row more than the file's 210.
 // One vpdpbusd then adds four products of all 16 rows against one broadcast group of four
 // activation bytes, and a row's whole block sums exactly in its own lane: a block costs each row
 // 1/16 of the scale conversion, the int-to-float conversion and the FMA that a row-at-a-time
@@ -28,9 +29,9 @@
 // Every (row, token) result is  acc = fma(float(sum_b), d_w[b] * d_a[b], acc)  over the blocks
 // in order, sum_b the block's exact integer dot product (Q4_K: sum_b = sum over sub-blocks of
 // scale x integer dot product, then also acc = fma(float(min_b), -(dmin_w[b] * d_a[b]), acc)
-// with min_b = sum of min x the activation's sub-block sum; Q6_K: sum over sub-blocks of scale x
-// (integer dot product of the quants - 32 x the activation's sub-block sum)): the same bits whatever the
-// number of tokens in the step, the tile shape or the instruction set.
+// with min_b = sum of min x the activation's sub-block sum; Q6_K: sum over sub-blocks of
+// scale x (integer dot product of the quants - 32 x the activation's sub-block sum)): the same
+// bits whatever the number of tokens in the step, the tile shape or the instruction set.
 #pragma once
 
 #include <cstddef>
@@ -45,7 +46,7 @@ constexpr int kInterleaveRows = 16;
 
 // Q8_0, Q4_0, Q4_K and Q6_K.
 bool interleavable(TensorType);
-// Bytes of one block of a 16-row group: 16 * the block's own size.
+// Bytes of one block of a 16-row group (16 times the file's block, a little more for Q4_K/Q6_K).
 size_t interleaved_block_bytes(TensorType);
 // Bytes of an n_out x n_in matrix interleaved (row count rounded up to a whole group).
 size_t interleaved_bytes(TensorType, int64_t n_in, int64_t n_out);
