@@ -1,5 +1,7 @@
 #include "veil/engine/model.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -215,29 +217,42 @@ void Model::interleave_weights() {
   if (!kernels().fast_interleaved) return;
   if (const char* env = std::getenv("VEIL_ENGINE_INTERLEAVE"); env != nullptr && std::string(env) == "0")
     return;
-  auto interleave = [&](Weight& w) {
-    if (!interleavable(w.type) || w.interleaved) return;
-    const size_t bytes = interleaved_bytes(w.type, w.n_in, w.n_out);
-    auto* buf = static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
-    if (buf == nullptr) return;  // keep the file layout
-    interleaved_.emplace_back(buf);
+  std::vector<Weight*> ws;
+  for (LayerWeights& L : layers)
+    for (Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) ws.push_back(w);
+  ws.push_back(&output);  // a copy of token_embd's when tied; token_embd keeps the file layout for lookups
+  auto bytes_of = [](const Weight& w) { return (interleaved_bytes(w.type, w.n_in, w.n_out) + 63) / 64 * 64; };
+  size_t total = 0;
+  for (const Weight* w : ws)
+    if (interleavable(w->type)) total += bytes_of(*w);
+  if (total == 0) return;
+  // One arena in 2 MiB pages where the kernel grants them (transparent huge pages in "madvise"
+  // mode): streaming the weights every token then walks 512x fewer page-table entries.
+  constexpr size_t kHuge = size_t(2) << 20;
+  total = (total + kHuge - 1) / kHuge * kHuge;
+  auto* arena = static_cast<uint8_t*>(std::aligned_alloc(kHuge, total));
+  if (arena == nullptr) return;  // keep the file layout
+  interleaved_.reset(arena);
+  madvise(arena, total, MADV_HUGEPAGE);
+  uint8_t* next = arena;
+  for (Weight* w : ws) {
+    if (!interleavable(w->type)) continue;
     // A few groups at a time, each slice of the file's copy then leaving this process's resident
     // set (the page cache keeps it), so that the two copies are never resident together. The file's
     // copy is not read again, but for the rows of a tied token embedding that lookups touch.
     constexpr int64_t kChunk = 64 * kInterleaveRows;
-    const size_t group_bytes = interleaved_bytes(w.type, w.n_in, kInterleaveRows);
-    for (int64_t r = 0; r < w.n_out; r += kChunk) {
-      const int64_t n = std::min(kChunk, w.n_out - r);
-      const uint8_t* src = w.data + size_t(r) * w.row_bytes;
-      interleave_rows(w.type, src, w.row_bytes, w.n_in, n, buf + size_t(r / kInterleaveRows) * group_bytes);
-      file_->release_pages(src, size_t(n) * w.row_bytes);
+    const size_t group_bytes = interleaved_bytes(w->type, w->n_in, kInterleaveRows);
+    for (int64_t r = 0; r < w->n_out; r += kChunk) {
+      const int64_t n = std::min(kChunk, w->n_out - r);
+      const uint8_t* src = w->data + size_t(r) * w->row_bytes;
+      interleave_rows(w->type, src, w->row_bytes, w->n_in, n,
+                      next + size_t(r / kInterleaveRows) * group_bytes);
+      file_->release_pages(src, size_t(n) * w->row_bytes);
     }
-    w.data = buf;
-    w.interleaved = true;
-  };
-  for (LayerWeights& L : layers)
-    for (Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) interleave(*w);
-  interleave(output);  // a copy of token_embd's when tied; token_embd keeps the file layout for lookups
+    w->data = next;
+    w->interleaved = true;
+    next += bytes_of(*w);
+  }
 }
 
 KvCache::KvCache(const HParams& hp, const KvCacheOptions& o)

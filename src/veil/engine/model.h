@@ -95,7 +95,7 @@ class Model {
   // Rearranges the Q8_0/Q4_0 matrices for the interleaved kernels when this CPU's kernels have
   // them (VEIL_ENGINE_INTERLEAVE=0 keeps the file layout, for comparisons).
   void interleave_weights();
-  std::vector<std::unique_ptr<uint8_t[], FreeDeleter>> interleaved_;
+  std::unique_ptr<uint8_t[], FreeDeleter> interleaved_;  // every interleaved matrix, one after another
 };
 
 struct KvCacheOptions {
