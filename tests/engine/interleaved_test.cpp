@@ -61,9 +61,13 @@ std::vector<double> decode_act(TensorType t, const uint8_t* p, int64_t n) {
   return out;
 }
 
+int64_t block_elems(TensorType t) {
+  return t == TensorType::q4_k || t == TensorType::q5_k || t == TensorType::q6_k ? 256 : 32;
+}
+
 // Row lengths with an even and an odd number of blocks.
 std::vector<int64_t> lengths(TensorType t) {
-  if (t == TensorType::q4_k || t == TensorType::q6_k) return {512, 768};
+  if (block_elems(t) == 256) return {512, 768};
   return {512, 480};
 }
 
@@ -91,13 +95,14 @@ std::vector<float> matmul(const KernelTable& k, const Matrix& w, const Bytes& ac
   return y;
 }
 
-const TensorType kTypes[] = {TensorType::q8_0, TensorType::q4_0, TensorType::q4_k, TensorType::q6_k};
+const TensorType kTypes[] = {TensorType::q8_0, TensorType::q4_0, TensorType::q4_k, TensorType::q5_k,
+                             TensorType::q6_k};
 const Isa kIsas[] = {Isa::generic, Isa::avx2, Isa::avx512};
 
 TEST(Interleaved, HoldsTheSameValuesAsTheRows) {
   std::mt19937 rng(11);
   for (TensorType t : kTypes) {
-    const bool k = t == TensorType::q4_k || t == TensorType::q6_k;
+    const bool k = block_elems(t) == 256;
     const int64_t n_in = k ? 512 : 96, n_out = 37;  // three groups, the last one padded
     Matrix w = make_matrix(t, n_in, n_out, rng);
     EXPECT_EQ(w.interleaved.size(), size_t(3 * (k ? 2 : 3)) * interleaved_block_bytes(t));

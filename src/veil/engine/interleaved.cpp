@@ -1,6 +1,7 @@
 #include "veil/engine/interleaved.h"
 
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 
 #include "veil/engine/half.h"
@@ -12,16 +13,22 @@ namespace {
 
 constexpr size_t kScaleBytes = 2 * kInterleaveRows;  // the 16 F16 scales opening each block
 
-// Quant bytes per row and block: Q4_0 16 (32 nibbles), Q8_0 32, Q4_K 128 (256 nibbles).
+// Quant bytes per row and block: Q4_0 16 (32 nibbles), Q8_0 32, Q4_K and Q5_K's low 4 bits 128.
 size_t quant_bytes(TensorType t) {
-  return t == TensorType::q4_0 ? kQK / 2 : t == TensorType::q4_k ? kQKK / 2 : kQK;
+  return t == TensorType::q4_0 ? kQK / 2 : t == TensorType::q4_k || t == TensorType::q5_k ? kQKK / 2 : kQK;
 }
 // Elements per block.
-int64_t block_elems(TensorType t) { return t == TensorType::q4_k || t == TensorType::q6_k ? kQKK : kQK; }
+int64_t block_elems(TensorType t) {
+  return t == TensorType::q4_k || t == TensorType::q5_k || t == TensorType::q6_k ? kQKK : kQK;
+}
 
-// Q4_K block offsets (see interleaved.h).
-constexpr size_t kQ4kDmin = 32, kQ4kScales = 64, kQ4kMins = 192, kQ4kQuants = 320;
-size_t q4k_lane_byte(int l, size_t j) { return kQ4kQuants + (j / 4) * 64 + size_t(l) * 4 + j % 4; }
+// Q4_K and Q5_K block offsets (see interleaved.h); Q5_K's high bits come before the low ones.
+constexpr size_t kQ4kDmin = 32, kQ4kScales = 64, kQ4kMins = 192, kQ5kHigh = 320;
+size_t k4_quants(bool q5) { return q5 ? 832 : 320; }
+size_t q4k_lane_byte(bool q5, int l, size_t j) {
+  return k4_quants(q5) + (j / 4) * 64 + size_t(l) * 4 + j % 4;
+}
+size_t q5k_high_byte(int l, size_t j) { return kQ5kHigh + (j / 4) * 64 + size_t(l) * 4 + j % 4; }
 
 // Q6_K block offsets (see interleaved.h).
 // The quants come in 4 chunks of 12 vectors, one per (half, h): elements 128 half + 32 s + 16 h
@@ -44,12 +51,14 @@ size_t lane_byte(int l, size_t j) { return kScaleBytes + (j / 4) * 64 + size_t(l
 }  // namespace
 
 bool interleavable(TensorType t) {
-  return t == TensorType::q4_0 || t == TensorType::q8_0 || t == TensorType::q4_k || t == TensorType::q6_k;
+  return t == TensorType::q4_0 || t == TensorType::q8_0 || t == TensorType::q4_k || t == TensorType::q5_k ||
+         t == TensorType::q6_k;
 }
 
 size_t interleaved_block_bytes(TensorType t) {
   if (t == TensorType::q6_k) return kQ6kBlock;
-  if (t == TensorType::q4_k) return kQ4kQuants + kInterleaveRows * quant_bytes(t);
+  if (t == TensorType::q4_k || t == TensorType::q5_k)
+    return k4_quants(t == TensorType::q5_k) + kInterleaveRows * quant_bytes(t);
   return kInterleaveRows * (2 + quant_bytes(t));
 }
 
@@ -81,19 +90,24 @@ void interleave_rows(TensorType t, const uint8_t* rows, size_t row_bytes, int64_
       }
       continue;
     }
-    if (t == TensorType::q4_k) {
+    if (t == TensorType::q4_k || t == TensorType::q5_k) {
+      const bool q5 = t == TensorType::q5_k;
       for (int64_t b = 0; b < nb; ++b) {
-        const auto* sb = reinterpret_cast<const BlockQ4_K*>(src) + b;
+        // Q4_K {d, dmin, scales[12], qs[128]}; Q5_K {d, dmin, scales[12], qh[32], qs[128]}.
+        const uint8_t* sb = src + size_t(b) * (q5 ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K));
+        const uint8_t* qs = sb + (q5 ? offsetof(BlockQ5_K, qs) : offsetof(BlockQ4_K, qs));
         uint8_t* db = group + size_t(b) * bb;
-        std::memcpy(db + 2 * l, &sb->d, 2);
-        std::memcpy(db + kQ4kDmin + 2 * l, &sb->dmin, 2);
+        std::memcpy(db + 2 * l, sb, 2);
+        std::memcpy(db + kQ4kDmin + 2 * l, sb + 2, 2);
         for (int j = 0; j < 8; ++j) {
           uint8_t sc, m;
-          k4_scale_min(j, sb->scales, &sc, &m);
+          k4_scale_min(j, sb + 4, &sc, &m);
           db[kQ4kScales + size_t(j) * kInterleaveRows + size_t(l)] = sc;
           db[kQ4kMins + size_t(j / 2) * 2 * kInterleaveRows + size_t(l) * 2 + size_t(j % 2)] = m;
         }
-        for (size_t j = 0; j < qb; ++j) db[q4k_lane_byte(l, j)] = sb->qs[j];
+        for (size_t j = 0; j < qb; ++j) db[q4k_lane_byte(q5, l, j)] = qs[j];
+        if (q5)
+          for (size_t j = 0; j < kQKK / 8; ++j) db[q5k_high_byte(l, j)] = sb[offsetof(BlockQ5_K, qh) + j];
       }
       continue;
     }
@@ -122,11 +136,14 @@ int q4k_min(const uint8_t* blk, int l, int j) {
   return blk[kQ4kMins + size_t(j / 2) * 2 * kInterleaveRows + size_t(l) * 2 + size_t(j % 2)];
 }
 
-// Nibble of element e (0..255) of lane l in a Q4_K block.
-int q4k_quant(const uint8_t* blk, int l, int e) {
+// Element e (0..255) of lane l in a Q4_K block (its nibble) or a Q5_K block (its nibble + 16 x
+// bit e / 32 of qh byte e % 32, ggml's order).
+int q4k_quant(bool q5, const uint8_t* blk, int l, int e) {
   const int chunk = e / 64, i = e % 64;
-  const uint8_t q = blk[q4k_lane_byte(l, size_t(32 * chunk + i % 32))];
-  return i < 32 ? q & 0x0F : q >> 4;
+  const uint8_t q = blk[q4k_lane_byte(q5, l, size_t(32 * chunk + i % 32))];
+  const int lo = i < 32 ? q & 0x0F : q >> 4;
+  if (!q5) return lo;
+  return lo + 16 * ((blk[q5k_high_byte(l, size_t(e % 32))] >> (e / 32)) & 1);
 }
 
 // Element e (0..255) of lane l in a Q6_K block, 0..63 (ggml: 128 elements per half; in each,
@@ -158,14 +175,15 @@ void dequantize_interleaved_row(TensorType t, const uint8_t* data, int64_t n_in,
     }
     return;
   }
-  if (t == TensorType::q4_k) {  // as dequant_q4_k: d * sc * q - dmin * m
+  if (t == TensorType::q4_k || t == TensorType::q5_k) {  // as dequant_q4_k/q5_k: d * sc * q - dmin * m
+    const bool q5 = t == TensorType::q5_k;
     for (int64_t b = 0; b < nb; ++b, out += kQKK) {
       const uint8_t* blk = group + size_t(b) * bb;
       const float d = lane_f16(blk, l), dmin = lane_f16(blk + kQ4kDmin, l);
       for (int e = 0; e < kQKK; ++e) {
         const int j = e / 32;
-        out[e] =
-            d * float(q4k_scale(blk, l, j)) * float(q4k_quant(blk, l, e)) - dmin * float(q4k_min(blk, l, j));
+        out[e] = d * float(q4k_scale(blk, l, j)) * float(q4k_quant(q5, blk, l, e)) -
+                 dmin * float(q4k_min(blk, l, j));
       }
     }
     return;
@@ -189,9 +207,10 @@ void dequantize_interleaved_row(TensorType t, const uint8_t* data, int64_t n_in,
 
 namespace {
 
-void mul_rows_interleaved_q4_k(const MatmulArgs& m, int64_t r0, int64_t r1) {
+void mul_rows_interleaved_k4(const MatmulArgs& m, int64_t r0, int64_t r1) {
+  const bool q5 = m.wtype == TensorType::q5_k;
   const int64_t nb = m.n / kQKK;
-  const size_t bb = interleaved_block_bytes(TensorType::q4_k);
+  const size_t bb = interleaved_block_bytes(m.wtype);
   for (int64_t r = r0; r < r1; ++r) {
     const int l = int(r % kInterleaveRows);
     const uint8_t* group = m.w + size_t(r / kInterleaveRows) * size_t(nb) * bb;
@@ -203,7 +222,7 @@ void mul_rows_interleaved_q4_k(const MatmulArgs& m, int64_t r0, int64_t r1) {
         int32_t sum = 0, mins = 0;
         for (int j = 0; j < 8; ++j) {
           int32_t sub = 0;
-          for (int e = 32 * j; e < 32 * j + 32; ++e) sub += q4k_quant(blk, l, e) * a[b].qs[e];
+          for (int e = 32 * j; e < 32 * j + 32; ++e) sub += q4k_quant(q5, blk, l, e) * a[b].qs[e];
           sum += q4k_scale(blk, l, j) * sub;
           mins += q4k_min(blk, l, j) * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
         }
@@ -242,7 +261,7 @@ void mul_rows_interleaved_q6_k(const MatmulArgs& m, int64_t r0, int64_t r1) {
 
 void mul_rows_interleaved_portable(const MatmulArgs& m, int64_t r0, int64_t r1) {
   if (m.wtype == TensorType::q6_k) return mul_rows_interleaved_q6_k(m, r0, r1);
-  if (m.wtype == TensorType::q4_k) return mul_rows_interleaved_q4_k(m, r0, r1);
+  if (m.wtype == TensorType::q4_k || m.wtype == TensorType::q5_k) return mul_rows_interleaved_k4(m, r0, r1);
   const bool q4 = m.wtype == TensorType::q4_0;
   const int64_t nb = m.n / kQK;
   const size_t bb = interleaved_block_bytes(m.wtype);

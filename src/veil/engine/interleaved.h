@@ -1,4 +1,4 @@
-// Q8_0, Q4_0, Q4_K and Q6_K matrices rearranged at load ("interleaved") for the AVX-512 VNNI
+// Q8_0, Q4_0, Q4_K, Q5_K and Q6_K matrices rearranged at load ("interleaved") for the AVX-512 VNNI
 // matmul kernels.
 //
 // Rows go in groups of 16 (the last group padded with zero rows). A group's bytes are one
@@ -16,6 +16,8 @@
 //   - their 128 quant bytes in 32 vectors as above (byte i of 32-byte chunk c: low nibble =
 //     element 64c + i, high nibble = element 64c + 32 + i, ggml's order).
 //   2368 bytes for 16 rows: 4 bytes per row more than the file's 144, the scales' unpacking.
+// Q5_K: as Q4_K, with the high bits (qh, 32 bytes per row: bit s of byte i = the fifth bit of
+// element 32s + i) in 8 vectors between the mins and the low bits: 2880 bytes for 16 rows.
 // Q6_K (super-blocks of 256: 16 sub-blocks of 16 with int8 scales, 6-bit quants split into 4 low
 // bits in ql and 2 high bits in qh), block b holds the 16 rows' F16 d (32 bytes), their scales
 // sc[j][row] (256 bytes), 32 bytes of padding (every vector 64-byte aligned), then ql and qh in
@@ -27,7 +29,7 @@
 // kernel spends on it (llama.cpp repacks Q4_0 in the same spirit, 8 rows at a time).
 //
 // Every (row, token) result is  acc = fma(float(sum_b), d_w[b] * d_a[b], acc)  over the blocks
-// in order, sum_b the block's exact integer dot product (Q4_K: sum_b = sum over sub-blocks of
+// in order, sum_b the block's exact integer dot product (Q4_K, Q5_K: sum_b = sum over sub-blocks of
 // scale x integer dot product, then also acc = fma(float(min_b), -(dmin_w[b] * d_a[b]), acc)
 // with min_b = sum of min x the activation's sub-block sum; Q6_K: sum over sub-blocks of
 // scale x (integer dot product of the quants - 32 x the activation's sub-block sum)): the same
@@ -44,7 +46,7 @@ namespace veil::engine {
 
 constexpr int kInterleaveRows = 16;
 
-// Q8_0, Q4_0, Q4_K and Q6_K.
+// Q8_0, Q4_0, Q4_K, Q5_K and Q6_K.
 bool interleavable(TensorType);
 // Bytes of one block of a 16-row group (16 times the file's block, a little more for Q4_K/Q6_K).
 size_t interleaved_block_bytes(TensorType);
