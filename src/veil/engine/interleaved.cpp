@@ -11,7 +11,7 @@ namespace veil::engine {
 
 namespace {
 
-constexpr size_t kScaleBytes = 2 * kInterleaveRows;  // the 16 F16 scales opening each block
+using namespace interleaved_layout;
 
 // Quant bytes per row and block: Q4_0 16 (32 nibbles), Q8_0 32, Q4_K and Q5_K's low 4 bits 128.
 size_t quant_bytes(TensorType t) {
@@ -22,31 +22,28 @@ int64_t block_elems(TensorType t) {
   return t == TensorType::q4_k || t == TensorType::q5_k || t == TensorType::q6_k ? kQKK : kQK;
 }
 
-// Q4_K and Q5_K block offsets (see interleaved.h); Q5_K's high bits come before the low ones.
-constexpr size_t kQ4kDmin = 32, kQ4kScales = 64, kQ4kMins = 192, kQ5kHigh = 320;
-size_t k4_quants(bool q5) { return q5 ? 832 : 320; }
+// Q4_K and Q5_K (Q5_K's high bits come before the low ones).
+size_t k4_quants(bool q5) { return q5 ? kQ5kQuants : kQ4kQuants; }
 size_t q4k_lane_byte(bool q5, int l, size_t j) {
   return k4_quants(q5) + (j / 4) * 64 + size_t(l) * 4 + j % 4;
 }
-size_t q5k_high_byte(int l, size_t j) { return kQ5kHigh + (j / 4) * 64 + size_t(l) * 4 + j % 4; }
+size_t q5k_high_byte(int l, size_t j) { return kQ5High + (j / 4) * 64 + size_t(l) * 4 + j % 4; }
 
-// Q6_K block offsets (see interleaved.h).
-// The quants come in 4 chunks of 12 vectors, one per (half, h): elements 128 half + 32 s + 16 h
+// Q6_K: the quants come in 4 chunks of 12 vectors, one per (half, h): elements 128 half + 32 s + 16 h
 // .. + 15 for s = 0..3, the order the kernel reads them, so that a super-block streams in order.
 // A chunk holds ql bytes 64 half + 16 h .. + 15 (4 vectors), ql bytes 64 half + 32 + 16 h .. + 15
 // (4), then qh bytes 32 half + 16 h .. + 15 (4).
-constexpr size_t kQ6kScales = 32, kQ6kQuants = 320, kQ6kChunk = 768, kQ6kBlock = 3392;
 size_t q6k_low_byte(int l, size_t j) {  // ql byte j (0..127)
   const size_t half = j / 64, upper = j % 64 / 32, i = j % 32, h = i / 16;
-  return kQ6kQuants + (2 * half + h) * kQ6kChunk + (upper * 4 + i % 16 / 4) * 64 + size_t(l) * 4 + i % 4;
+  return kQ6Quants + (2 * half + h) * kQ6Chunk + (upper * 4 + i % 16 / 4) * 64 + size_t(l) * 4 + i % 4;
 }
 size_t q6k_high_byte(int l, size_t j) {  // qh byte j (0..63)
   const size_t half = j / 32, i = j % 32, h = i / 16;
-  return kQ6kQuants + (2 * half + h) * kQ6kChunk + 512 + (i % 16 / 4) * 64 + size_t(l) * 4 + i % 4;
+  return kQ6Quants + (2 * half + h) * kQ6Chunk + 512 + (i % 16 / 4) * 64 + size_t(l) * 4 + i % 4;
 }
 
 // Offset of row l's quant byte j (0 <= j < quant_bytes) within a block of the group.
-size_t lane_byte(int l, size_t j) { return kScaleBytes + (j / 4) * 64 + size_t(l) * 4 + j % 4; }
+size_t lane_byte(int l, size_t j) { return kQuants + (j / 4) * 64 + size_t(l) * 4 + j % 4; }
 
 }  // namespace
 
@@ -56,10 +53,20 @@ bool interleavable(TensorType t) {
 }
 
 size_t interleaved_block_bytes(TensorType t) {
-  if (t == TensorType::q6_k) return kQ6kBlock;
-  if (t == TensorType::q4_k || t == TensorType::q5_k)
-    return k4_quants(t == TensorType::q5_k) + kInterleaveRows * quant_bytes(t);
-  return kInterleaveRows * (2 + quant_bytes(t));
+  switch (t) {
+    case TensorType::q8_0:
+      return kQ8Block;
+    case TensorType::q4_0:
+      return kQ4Block;
+    case TensorType::q4_k:
+      return kQ4kBlock;
+    case TensorType::q5_k:
+      return kQ5kBlock;
+    case TensorType::q6_k:
+      return kQ6Block;
+    default:
+      return 0;
+  }
 }
 
 size_t interleaved_bytes(TensorType t, int64_t n_in, int64_t n_out) {
@@ -84,7 +91,7 @@ void interleave_rows(TensorType t, const uint8_t* rows, size_t row_bytes, int64_
         uint8_t* db = group + size_t(b) * bb;
         std::memcpy(db + 2 * l, &sb->d, 2);
         for (size_t j = 0; j < 16; ++j)
-          db[kQ6kScales + j * kInterleaveRows + size_t(l)] = uint8_t(sb->scales[j]);
+          db[kQ6Scales + j * kInterleaveRows + size_t(l)] = uint8_t(sb->scales[j]);
         for (size_t j = 0; j < kQKK / 2; ++j) db[q6k_low_byte(l, j)] = sb->ql[j];
         for (size_t j = 0; j < kQKK / 4; ++j) db[q6k_high_byte(l, j)] = sb->qh[j];
       }
@@ -98,12 +105,12 @@ void interleave_rows(TensorType t, const uint8_t* rows, size_t row_bytes, int64_
         const uint8_t* qs = sb + (q5 ? offsetof(BlockQ5_K, qs) : offsetof(BlockQ4_K, qs));
         uint8_t* db = group + size_t(b) * bb;
         std::memcpy(db + 2 * l, sb, 2);
-        std::memcpy(db + kQ4kDmin + 2 * l, sb + 2, 2);
+        std::memcpy(db + kKDmin + 2 * l, sb + 2, 2);
         for (int j = 0; j < 8; ++j) {
           uint8_t sc, m;
           k4_scale_min(j, sb + 4, &sc, &m);
-          db[kQ4kScales + size_t(j) * kInterleaveRows + size_t(l)] = sc;
-          db[kQ4kMins + size_t(j / 2) * 2 * kInterleaveRows + size_t(l) * 2 + size_t(j % 2)] = m;
+          db[kKScales + size_t(j) * kInterleaveRows + size_t(l)] = sc;
+          db[kKMins + size_t(j / 2) * 2 * kInterleaveRows + size_t(l) * 2 + size_t(j % 2)] = m;
         }
         for (size_t j = 0; j < qb; ++j) db[q4k_lane_byte(q5, l, j)] = qs[j];
         if (q5)
@@ -130,10 +137,10 @@ float lane_f16(const uint8_t* p, int l) {
 
 // Sub-block j's scale and min of lane l in a Q4_K block.
 int q4k_scale(const uint8_t* blk, int l, int j) {
-  return blk[kQ4kScales + size_t(j) * kInterleaveRows + size_t(l)];
+  return blk[kKScales + size_t(j) * kInterleaveRows + size_t(l)];
 }
 int q4k_min(const uint8_t* blk, int l, int j) {
-  return blk[kQ4kMins + size_t(j / 2) * 2 * kInterleaveRows + size_t(l) * 2 + size_t(j % 2)];
+  return blk[kKMins + size_t(j / 2) * 2 * kInterleaveRows + size_t(l) * 2 + size_t(j % 2)];
 }
 
 // Element e (0..255) of lane l in a Q4_K block (its nibble) or a Q5_K block (its nibble + 16 x
@@ -156,7 +163,7 @@ int q6k_quant(const uint8_t* blk, int l, int e) {
   return (s < 2 ? lo & 0x0F : lo >> 4) | ((hi >> (2 * s)) & 3) << 4;
 }
 int q6k_scale(const uint8_t* blk, int l, int j) {
-  return int8_t(blk[kQ6kScales + size_t(j) * kInterleaveRows + size_t(l)]);
+  return int8_t(blk[kQ6Scales + size_t(j) * kInterleaveRows + size_t(l)]);
 }
 
 }  // namespace
@@ -179,7 +186,7 @@ void dequantize_interleaved_row(TensorType t, const uint8_t* data, int64_t n_in,
     const bool q5 = t == TensorType::q5_k;
     for (int64_t b = 0; b < nb; ++b, out += kQKK) {
       const uint8_t* blk = group + size_t(b) * bb;
-      const float d = lane_f16(blk, l), dmin = lane_f16(blk + kQ4kDmin, l);
+      const float d = lane_f16(blk, l), dmin = lane_f16(blk + kKDmin, l);
       for (int e = 0; e < kQKK; ++e) {
         const int j = e / 32;
         out[e] = d * float(q4k_scale(blk, l, j)) * float(q4k_quant(q5, blk, l, e)) -
@@ -227,7 +234,7 @@ void mul_rows_interleaved_k4(const MatmulArgs& m, int64_t r0, int64_t r1) {
           mins += q4k_min(blk, l, j) * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
         }
         acc = std::fma(float(sum), lane_f16(blk, l) * a[b].d, acc);
-        acc = std::fma(float(mins), -(lane_f16(blk + kQ4kDmin, l) * a[b].d), acc);
+        acc = std::fma(float(mins), -(lane_f16(blk + kKDmin, l) * a[b].d), acc);
       }
       m.y[size_t(t) * m.y_stride + size_t(r)] = acc;
     }
@@ -238,12 +245,12 @@ void mul_rows_interleaved_q6_k(const MatmulArgs& m, int64_t r0, int64_t r1) {
   const int64_t nb = m.n / kQKK;
   for (int64_t r = r0; r < r1; ++r) {
     const int l = int(r % kInterleaveRows);
-    const uint8_t* group = m.w + size_t(r / kInterleaveRows) * size_t(nb) * kQ6kBlock;
+    const uint8_t* group = m.w + size_t(r / kInterleaveRows) * size_t(nb) * kQ6Block;
     for (int t = 0; t < m.n_tok; ++t) {
       const auto* a = reinterpret_cast<const BlockQ8_K*>(m.act + size_t(t) * m.act_row_bytes);
       float acc = 0.f;
       for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t* blk = group + size_t(b) * kQ6kBlock;
+        const uint8_t* blk = group + size_t(b) * kQ6Block;
         int32_t sum = 0;
         for (int j = 0; j < 16; ++j) {
           int32_t sub = 0;

@@ -46,6 +46,18 @@ namespace veil::engine {
 
 constexpr int kInterleaveRows = 16;
 
+// Byte offsets within one block of a 16-row group (the layouts above), shared by the packing code
+// and the kernels.
+namespace interleaved_layout {
+// Q8_0 / Q4_0: the 16 scales, then the quant vectors.
+constexpr size_t kQ8Block = 16 * 34, kQ4Block = 16 * 18, kQuants = 32;
+// Q4_K / Q5_K.
+constexpr size_t kKDmin = 32, kKScales = 64, kKMins = 192, kQ5High = 320;
+constexpr size_t kQ4kQuants = 320, kQ4kBlock = 2368, kQ5kQuants = 832, kQ5kBlock = 2880;
+// Q6_K: 4 chunks of 12 vectors (ql low 32, ql high 32, qh), one per half and 16-element group.
+constexpr size_t kQ6Scales = 32, kQ6Quants = 320, kQ6Chunk = 768, kQ6Block = 3392;
+}  // namespace interleaved_layout
+
 // Q8_0, Q4_0, Q4_K, Q5_K and Q6_K.
 bool interleavable(TensorType);
 // Bytes of one block of a 16-row group (16 times the file's block, a little more for Q4_K/Q6_K).
