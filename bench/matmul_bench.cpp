@@ -51,7 +51,7 @@ int bench_model(const std::string& path) {
     ms.push_back(std::move(m));
   };
   for (const LayerWeights& L : model.layers)
-    for (const Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) add(*w);
+    for (const Weight* w : L.matrices()) add(*w);
   add(model.output);
   const size_t slash = path.find_last_of('/');
   std::printf("%s: %zu interleavable matrices, isa %s\n", path.substr(slash + 1).c_str(), ms.size(),

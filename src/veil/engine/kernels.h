@@ -46,14 +46,14 @@ struct MatmulArgs {
   // F32/F16 weights: add in tinyBLAS order, as llama.cpp does for a matmul of >= 2 tokens whose
   // row count is a multiple of 4 (see kernels_impl.inc); otherwise in ggml_vec_dot order.
   bool ggml_batch = false;
-  // Q8_0/Q4_0 weights in the interleaved layout (interleaved.h): w is the whole matrix's
+  // Weights in the interleaved layout (interleaved.h): w is the whole matrix's
   // interleaved bytes and w_row_bytes is unused.
   bool interleaved = false;
 };
 
 struct KernelTable {
   void (*mul_rows)(const MatmulArgs&, int64_t r0, int64_t r1);
-  // True when mul_rows has a fast kernel for interleaved Q8_0/Q4_0 weights (AVX-512 VNNI); the
+  // True when mul_rows has a fast kernel for interleaved weights (AVX-512 VNNI); the
   // other instruction sets run them in plain C++ and should keep the GGUF layout.
   bool fast_interleaved;
   // One weight row against one activation row (tests).

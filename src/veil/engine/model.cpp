@@ -206,7 +206,7 @@ Result<std::unique_ptr<Model>> Model::load(std::shared_ptr<const GgufFile> file)
     VEIL_ASSIGN_OR_RETURN(L.bq, vector_f32(f, p + "attn_q.bias", qd, qwen2));
     VEIL_ASSIGN_OR_RETURN(L.bk, vector_f32(f, p + "attn_k.bias", kvd, qwen2));
     VEIL_ASSIGN_OR_RETURN(L.bv, vector_f32(f, p + "attn_v.bias", kvd, qwen2));
-    for (const Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) add_bytes(*w);
+    for (const Weight* w : L.matrices()) add_bytes(*w);
   }
   add_bytes(m->output);
   m->interleave_weights();
@@ -219,7 +219,7 @@ void Model::interleave_weights() {
     return;
   std::vector<Weight*> ws;
   for (LayerWeights& L : layers)
-    for (Weight* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) ws.push_back(w);
+    for (Weight* w : L.matrices()) ws.push_back(w);
   ws.push_back(&output);  // a copy of token_embd's when tied; token_embd keeps the file layout for lookups
   auto bytes_of = [](const Weight& w) { return (interleaved_bytes(w.type, w.n_in, w.n_out) + 63) / 64 * 64; };
   size_t total = 0;

@@ -46,7 +46,8 @@ struct HParams {
 };
 
 // A 2-D weight: n_out rows of n_in elements, in its file format (mapped from the file) or, for
-// Q8_0/Q4_0 on AVX-512 VNNI, interleaved at load into memory the model owns (interleaved.h).
+// the interleavable types on AVX-512 VNNI, interleaved at load into memory the model owns
+// (interleaved.h).
 struct Weight {
   TensorType type = TensorType::f32;
   int64_t n_in = 0, n_out = 0;
@@ -59,6 +60,9 @@ struct LayerWeights {
   std::vector<float> attn_norm, ffn_norm, q_norm, k_norm;  // q/k_norm: qwen3 only
   std::vector<float> bq, bk, bv;                           // qwen2 only
   Weight wq, wk, wv, wo, w_gate, w_up, w_down;
+  // The seven matrices, in graph order.
+  std::array<Weight*, 7> matrices() { return {&wq, &wk, &wv, &wo, &w_gate, &w_up, &w_down}; }
+  std::array<const Weight*, 7> matrices() const { return {&wq, &wk, &wv, &wo, &w_gate, &w_up, &w_down}; }
 };
 
 // ggml_rope_yarn_corr_dims: the rotary dims between which YaRN's ramp runs, from the dimension
@@ -92,7 +96,7 @@ class Model {
   struct FreeDeleter {
     void operator()(uint8_t* p) const { std::free(p); }
   };
-  // Rearranges the Q8_0/Q4_0 matrices for the interleaved kernels when this CPU's kernels have
+  // Rearranges the Q8_0/Q4_0/Q4_K/Q5_K/Q6_K matrices for the interleaved kernels when this CPU's kernels have
   // them (VEIL_ENGINE_INTERLEAVE=0 keeps the file layout, for comparisons).
   void interleave_weights();
   std::unique_ptr<uint8_t[], FreeDeleter> interleaved_;  // every interleaved matrix, one after another
