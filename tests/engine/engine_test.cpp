@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -162,6 +163,26 @@ TEST(Engine, StopStringEndsGenerationAndIsNotSent) {
   ASSERT_TRUE(c.wait());
   EXPECT_EQ(c.last.finish_reason, "stop");
   EXPECT_EQ(c.text, ", there was a little ");
+}
+
+// stories260K ends a story with BOS and starts the next (a prompt not in REFERENCE.json, greedy):
+// the token is generated, as llama.cpp generates it, but adds no "<s>" to the text.
+TEST(Engine, GeneratedControlTokenAddsNoText) {
+  VEIL_REQUIRE_SHARED();
+  auto e = load_stories(1, 512);
+  ASSERT_TRUE(e);
+  auto prompt = e->tokenize("The cat and the dog were best friends", true, false);
+  ASSERT_TRUE(prompt.ok());
+  SamplingParams p;
+  p.temperature = 0;
+  p.max_tokens = 170;  // BOS is the 161st token
+  Collector c;
+  auto g = e->generate(*prompt, p, c.callback());
+  ASSERT_TRUE(g.ok());
+  ASSERT_TRUE(c.wait());
+  EXPECT_NE(std::find(c.tokens.begin(), c.tokens.end(), 1), c.tokens.end()) << "no BOS generated";
+  EXPECT_EQ(c.text.find("<s>"), std::string::npos);
+  EXPECT_NE(c.text.find("new friend. Once upon a time"), std::string::npos) << c.text;
 }
 
 TEST(Engine, CancelAndCallbackFalseFreeTheSlot) {

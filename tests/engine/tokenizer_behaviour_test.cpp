@@ -192,6 +192,28 @@ TEST(TokenizerSpecial, SpmBosSpacePrefixAndPieces) {
   EXPECT_EQ(ids[4], 3 + 0x99);
 }
 
+// A generated token's text as llama.cpp renders it without --special: control and unused tokens
+// add nothing, SentencePiece's unknown token is U+2585, user-defined tokens keep their text.
+TEST(TokenizerSpecial, OutputPiecesHideControlTokens) {
+  VEIL_REQUIRE_SHARED();
+  const Tokenizer* spm = test::shared_tokenizer(kSpmModel);
+  ASSERT_NE(spm, nullptr);
+  EXPECT_EQ(spm->output_piece(1), "");              // <s>
+  EXPECT_EQ(spm->output_piece(2), "");              // </s>
+  EXPECT_EQ(spm->output_piece(0), "\xE2\x96\x85");  // <unk>
+  const int32_t the = spm->find_token("\xE2\x96\x81the").value_or(0);
+  EXPECT_EQ(spm->output_piece(the), " the");
+  EXPECT_EQ(spm->output_piece(3 + 0x41), "A");  // byte token
+  EXPECT_EQ(spm->output_piece(-1), "");
+
+  const Tokenizer* qwen = test::shared_tokenizer(kQwenModel);
+  ASSERT_NE(qwen, nullptr);
+  EXPECT_EQ(qwen->output_piece(qwen->find_token("<|im_start|>").value_or(0)), "");
+  EXPECT_EQ(qwen->output_piece(qwen->find_token("<|endoftext|>").value_or(0)), "");
+  EXPECT_EQ(qwen->output_piece(qwen->find_token("<think>").value_or(0)), "<think>");
+  EXPECT_EQ(qwen->output_piece(qwen->find_token("\xC4\xA0the").value_or(0)), " the");
+}
+
 TEST(TokenizerTiktoken, QwenPiecesEqualTiktokenRanks) {
   VEIL_REQUIRE_SHARED();
   const Tokenizer* tok = test::shared_tokenizer(kQwenModel);

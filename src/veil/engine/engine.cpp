@@ -323,7 +323,7 @@ class EngineImpl : public Engine {
     if (!eog) {
       ++s.completion;
       s.history.push_back(r.token);
-      ev.text = s.stream->push(tokenizer_->token_piece(r.token));
+      ev.text = s.stream->push(tokenizer_->output_piece(r.token));
     }
     ev.completion_tokens = s.completion;
     std::string reason;

@@ -272,6 +272,19 @@ std::string Tokenizer::token_piece(int32_t id) const {
   return impl_->pieces[size_t(id)];
 }
 
+std::string Tokenizer::output_piece(int32_t id) const {
+  if (id < 0 || id >= impl_->n_tokens()) return {};
+  switch (impl_->types[size_t(id)]) {
+    case TokenType::kControl:
+    case TokenType::kUnused:
+      return {};
+    case TokenType::kUnknown:
+      return impl_->kind == Impl::Kind::kSpm ? "\xe2\x96\x85" : std::string();
+    default:
+      return impl_->pieces[size_t(id)];
+  }
+}
+
 std::string Tokenizer::decode(std::span<const int32_t> ids) const {
   const Impl& v = *impl_;
   std::string out;

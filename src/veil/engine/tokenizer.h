@@ -70,6 +70,12 @@ class Tokenizer {
   // A piece may be an incomplete UTF-8 sequence.
   std::string token_piece(int32_t id) const;
 
+  // What a generated token adds to the output text, as llama.cpp renders it without --special
+  // (llama-server's default): its piece, but nothing for control and unused tokens (a BOS a
+  // model emits mid-text is not "<s>" in the answer) and U+2585 for SentencePiece's unknown token.
+  // User-defined tokens such as Qwen3's <think> keep their text.
+  std::string output_piece(int32_t id) const;
+
   // Concatenated pieces, except: control tokens (BOS/EOS...) are omitted, and
   // for SPM with add_space_prefix the single leading space of the first piece
   // is dropped, as SentencePiece decoding does.
