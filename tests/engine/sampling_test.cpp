@@ -121,5 +121,27 @@ TEST(TextStream, Utf8CompletePrefix) {
   EXPECT_EQ(utf8_complete_prefix("\x80\x80"), 2u);  // stray continuation bytes never block
 }
 
+// Unicode §3.9's example (Table 3-8) and the other ill-formed kinds: one U+FFFD per maximal
+// subpart, as Python's decode(errors="replace") and llama-server's JSON writer give.
+TEST(TextStream, IllFormedUtf8BecomesReplacementCharacters) {
+  const std::string r = "\xEF\xBF\xBD";
+  EXPECT_EQ(utf8_valid_or_replaced("a\xF1\x80\x80\xE1\x80\xC2"
+                                   "b\x80"
+                                   "c\x80\xBF"
+                                   "d"),
+            "a" + r + r + r + "b" + r + "c" + r + r + "d");
+  EXPECT_EQ(utf8_valid_or_replaced("\xC0\xAF"), r + r);                  // overlong
+  EXPECT_EQ(utf8_valid_or_replaced("\xED\xA0\x80"), r + r + r);          // surrogate
+  EXPECT_EQ(utf8_valid_or_replaced("\xF4\x90\x80\x80"), r + r + r + r);  // past U+10FFFF
+  EXPECT_EQ(utf8_valid_or_replaced("\xE2\x82"), r);                      // truncated
+  const std::string good = "ok \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF";
+  EXPECT_EQ(utf8_valid_or_replaced(good), good);
+  // Through the stream: a byte token that completes nothing is replaced when released.
+  TextStream t({});
+  EXPECT_EQ(t.push("a\x80"), "a" + r);
+  EXPECT_EQ(t.push("\xC3"), "");
+  EXPECT_EQ(t.push("b"), r + "b");
+}
+
 }  // namespace
 }  // namespace veil::engine

@@ -16,6 +16,51 @@ size_t utf8_complete_prefix(std::string_view s) {
   return n;
 }
 
+std::string utf8_valid_or_replaced(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char c = b(i);
+    if (c < 0x80) {
+      out += char(c);
+      ++i;
+      continue;
+    }
+    // Table 3-7 (well-formed UTF-8 byte sequences): the length, and the range of the second byte.
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    }
+    // Bytes matched so far; a mismatch ends the ill-formed subsequence before the byte that broke it.
+    size_t ok = len == 0 ? 0 : 1;
+    while (ok > 0 && ok < len && i + ok < s.size()) {
+      const unsigned char x = b(i + ok);
+      const bool in_range = ok == 1 ? (x >= lo && x <= hi) : (x >= 0x80 && x <= 0xBF);
+      if (!in_range) break;
+      ++ok;
+    }
+    if (len > 0 && ok == len) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      i += std::max<size_t>(ok, 1);
+    }
+  }
+  return out;
+}
+
 std::string TextStream::push(std::string_view piece) {
   if (stopped_) return {};
   pending_.append(piece);
@@ -28,7 +73,7 @@ std::string TextStream::push(std::string_view piece) {
   }
   if (first != std::string::npos) {
     stopped_ = true;
-    std::string out = pending_.substr(0, first);
+    std::string out = utf8_valid_or_replaced(std::string_view(pending_).substr(0, first));
     pending_.clear();
     return out;
   }
@@ -43,20 +88,15 @@ std::string TextStream::push(std::string_view piece) {
     }
   }
   size_t release = utf8_complete_prefix(std::string_view(pending_).substr(0, pending_.size() - hold));
-  std::string out = pending_.substr(0, release);
+  std::string out = utf8_valid_or_replaced(std::string_view(pending_).substr(0, release));
   pending_.erase(0, release);
   return out;
 }
 
 std::string TextStream::flush() {
   if (stopped_) return {};
-  std::string out = std::move(pending_);
+  std::string out = utf8_valid_or_replaced(pending_);  // a trailing incomplete sequence included
   pending_.clear();
-  size_t ok = utf8_complete_prefix(out);
-  if (ok < out.size()) {
-    out.resize(ok);
-    out += "\xEF\xBF\xBD";
-  }
   return out;
 }
 

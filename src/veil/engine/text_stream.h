@@ -1,5 +1,6 @@
-// Turns a stream of token pieces into client text: only whole UTF-8 code points are released, and
-// text that could be the start of a stop string is held back until it is resolved.
+// Turns a stream of token pieces into client text: only whole UTF-8 code points are released, bytes
+// that form no valid UTF-8 become U+FFFD (clients get valid UTF-8, as JSON requires), and text that
+// could be the start of a stop string is held back until it is resolved.
 #pragma once
 
 #include <string>
@@ -28,5 +29,10 @@ class TextStream {
 // Length of the longest prefix of s that ends on a UTF-8 code point boundary (an incomplete
 // sequence at the end is excluded; invalid bytes count as complete so they never block).
 size_t utf8_complete_prefix(std::string_view s);
+
+// s with every maximal ill-formed subsequence (Unicode §3.9: overlong forms, surrogates, code
+// points past U+10FFFF, stray continuation bytes, truncated sequences) replaced by U+FFFD, as
+// llama-server replaces them when it writes JSON.
+std::string utf8_valid_or_replaced(std::string_view s);
 
 }  // namespace veil::engine
