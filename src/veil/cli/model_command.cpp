@@ -1,11 +1,12 @@
-// `veil model info|hash|synth|bench|pull`: inspect, hash, synthesize, benchmark and fetch GGUF models.
+// `veil model info|hash|synth|bench|complete|pull`: inspect, hash, synthesize, benchmark, run and fetch GGUF
+// models.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <map>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
 #include "veil/cli/commands.h"
+#include "veil/cli/model_complete.h"
 #include "veil/cli/model_fetch.h"
 #include "veil/crypto/hash.h"
 #include "veil/engine/bench.h"
@@ -68,7 +69,7 @@ int hash(const std::string& path) {
 }  // namespace
 
 int model_command(int argc, char** argv) {
-  CLI::App app{"Inspect, hash, synthesize or benchmark GGUF models", "veil model"};
+  CLI::App app{"Inspect, hash, synthesize, benchmark or run GGUF models", "veil model"};
   app.require_subcommand(1);
 
   std::string info_path;
@@ -104,6 +105,22 @@ int model_command(int argc, char** argv) {
   bench_cmd->add_option("--ctx", bo.ctx, "KV cache positions per sequence (default: what the run needs)");
   bench_cmd->add_flag("--json", bench_json, "print JSON");
 
+  CompleteOptions co;
+  uint64_t complete_seed = 0;
+  auto* complete_cmd = app.add_subcommand(
+      "complete",
+      "one completion of a prompt with the built-in engine (no chat template; greedy by default)");
+  complete_cmd->add_option("file", co.model_path, "GGUF file")->required();
+  complete_cmd->add_option("prompt", co.prompt, "prompt text")->required();
+  complete_cmd->add_option("--max-tokens", co.max_tokens, "tokens to generate")->check(CLI::PositiveNumber);
+  complete_cmd->add_option("--temperature", co.temperature, "0 = greedy")->check(CLI::NonNegativeNumber);
+  auto* seed_opt = complete_cmd->add_option("--seed", complete_seed, "sampling seed (reproducible)");
+  complete_cmd->add_option("--threads", co.threads, "threads (0 = all cores)");
+  complete_cmd->add_option("--ctx", co.ctx, "context length")->check(CLI::PositiveNumber);
+  complete_cmd->add_flag("--flash-attn-numerics", co.flash_attn_numerics,
+                         "round attention as llama.cpp -fa on does (default: as -fa off)");
+  complete_cmd->add_flag("--json", co.json, "print {text, token_ids, prompt_tokens, finish_reason}");
+
   std::string pull_cache;
   bool pull_offline = false;
   auto* pull_cmd = app.add_subcommand(
@@ -131,6 +148,10 @@ int model_command(int argc, char** argv) {
     }
     std::printf("%s\n", path->c_str());
     return 0;
+  }
+  if (*complete_cmd) {
+    if (*seed_opt) co.seed = complete_seed;
+    return complete_text(co);
   }
   if (*info_cmd) return info(info_path);
   if (*hash_cmd) return hash(hash_path);

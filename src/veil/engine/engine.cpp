@@ -128,6 +128,7 @@ class EngineImpl : public Engine {
     cache_ = std::make_unique<KvCache>(hp, KvCacheOptions{slots, info_.n_ctx, opts.kv_cache_f32});
     pool_ = std::make_unique<ThreadPool>(opts.threads);
     forward_ = std::make_unique<Forward>(*model_, *cache_, *pool_, kStepTokens);
+    forward_->flash_attn_numerics = opts.flash_attn_numerics;
     slot_used_.assign(size_t(slots), false);
     logits_.resize(size_t(std::min(slots, kStepTokens)) * size_t(hp.n_vocab));
     batch_.reserve(kStepTokens);

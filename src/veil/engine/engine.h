@@ -72,6 +72,10 @@ struct EngineOptions {
   std::optional<std::string> chat_template_override;
   std::string expected_sha256_hex;  // empty = compute; set = trusted (and not recomputed)
   bool kv_cache_f32 = false;        // F16 KV cache by default, as llama.cpp
+  // Attention rounds as llama.cpp's CPU flash attention (-fa on) instead of its matmul path (-fa
+  // off, the default, as the reference outputs were made). Per-position scalar code: slow on large
+  // models; for comparisons with llama.cpp (`veil model complete --flash-attn-numerics`).
+  bool flash_attn_numerics = false;
 };
 
 class Generation {
