@@ -106,7 +106,7 @@ void rope(std::vector<double>& v, size_t off, int d, int pos, const RopeRef& r, 
 // Logits of every position of `tokens`.
 std::vector<std::vector<double>> reference_forward(const GgufFile& f, const std::vector<int32_t>& tokens) {
   std::string arch = f.architecture();
-  bool qwen3 = arch == "qwen3";
+  bool qwen3 = arch == "qwen3", neox = arch != "llama";
   int n_layer = int(*f.get_u32(arch + ".block_count"));
   int d = int(*f.get_u32(arch + ".embedding_length"));
   int n_head = int(*f.get_u32(arch + ".attention.head_count"));
@@ -136,13 +136,20 @@ std::vector<std::vector<double>> reference_forward(const GgufFile& f, const std:
       Q[t] = matvec(wq, h);
       K[t] = matvec(wk, h);
       V[t] = matvec(wv, h);
+      if (arch == "qwen2") {  // Q, K and V biases
+        const Mat bq = load(f, p + "attn_q.bias").w, bk = load(f, p + "attn_k.bias").w,
+                  bv = load(f, p + "attn_v.bias").w;
+        for (size_t i = 0; i < Q[t].size(); ++i) Q[t][i] += bq[i];
+        for (size_t i = 0; i < K[t].size(); ++i) K[t][i] += bk[i];
+        for (size_t i = 0; i < V[t].size(); ++i) V[t][i] += bv[i];
+      }
       for (int hh = 0; hh < n_head; ++hh) {
         if (qwen3) rmsnorm(Q[t], size_t(hh * hd), size_t(hd), load(f, p + "attn_q_norm.weight").w, eps);
-        rope(Q[t], size_t(hh * hd), hd, int(t), rr, qwen3);
+        rope(Q[t], size_t(hh * hd), hd, int(t), rr, neox);
       }
       for (int hh = 0; hh < n_kv; ++hh) {
         if (qwen3) rmsnorm(K[t], size_t(hh * hd), size_t(hd), load(f, p + "attn_k_norm.weight").w, eps);
-        rope(K[t], size_t(hh * hd), hd, int(t), rr, qwen3);
+        rope(K[t], size_t(hh * hd), hd, int(t), rr, neox);
       }
     }
     for (size_t t = 0; t < T; ++t) {
@@ -407,7 +414,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Case{"llama", "f32", 1e-4}, Case{"llama", "f16", 2e-3}, Case{"llama", "bf16", 1e-2},
                       Case{"llama", "q8_0", 2e-2}, Case{"llama", "q4_0", 2e-2}, Case{"llama", "q4_k", 2e-2},
                       Case{"llama", "q5_k", 2e-2}, Case{"llama", "q6_k", 2e-2}, Case{"qwen3", "f32", 1e-4},
-                      Case{"qwen3", "q8_0", 2e-2}, Case{"qwen3", "q4_k", 2e-2}),
+                      Case{"qwen3", "q8_0", 2e-2}, Case{"qwen3", "q4_k", 2e-2}, Case{"qwen2", "f32", 1e-4},
+                      Case{"qwen2", "q8_0", 2e-2}),
     [](const auto& info) { return std::string(info.param.arch) + "_" + info.param.type; });
 
 }  // namespace

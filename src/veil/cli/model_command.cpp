@@ -83,9 +83,10 @@ int model_command(int argc, char** argv) {
   engine::SynthOptions so;
   std::string synth_type = "q8_0", synth_out;
   auto* synth_cmd = app.add_subcommand("synth", "write a GGUF with random weights in a real architecture's shape");
-  synth_cmd->add_option("--arch", so.arch, "qwen3 | llama")->check(CLI::IsMember({"qwen3", "llama"}));
-  synth_cmd->add_option("--shape", so.shape, "qwen3-0.6b | llama-1.1b | tiny")
-      ->check(CLI::IsMember({"qwen3-0.6b", "llama-1.1b", "tiny"}));
+  synth_cmd->add_option("--arch", so.arch, "qwen3 | qwen2 | llama")
+      ->check(CLI::IsMember({"qwen3", "qwen2", "llama"}));
+  synth_cmd->add_option("--shape", so.shape, "qwen3-0.6b | qwen2.5-0.5b | llama-1.1b | tiny")
+      ->check(CLI::IsMember({"qwen3-0.6b", "qwen2.5-0.5b", "llama-1.1b", "tiny"}));
   synth_cmd->add_option("--type", synth_type, "f32|f16|bf16|q8_0|q4_0|q4_k|q5_k|q6_k")
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k"}));
   synth_cmd->add_option("--vocab", so.vocab_path, "GGUF whose tokenizer is copied")->required();

@@ -16,16 +16,19 @@ struct Shape {
   float rope_base, rms_eps;
 };
 
-// Published configurations: Qwen3-0.6B (config.json) and TinyLlama-1.1B; "tiny" keeps rows a
-// multiple of 256 so every K-quant applies.
+// Published configurations: Qwen3-0.6B, Qwen2.5-0.5B (their config.json) and TinyLlama-1.1B;
+// "tiny" keeps rows a multiple of 256 so every K-quant applies.
 Result<Shape> shape_of(const std::string& arch, const std::string& shape) {
   if (shape == "qwen3-0.6b") return Shape{1024, 28, 16, 8, 128, 3072, 40960, 1e6f, 1e-6f};
+  if (shape == "qwen2.5-0.5b") return Shape{896, 24, 14, 2, 64, 4864, 32768, 1e6f, 1e-6f};
   if (shape == "llama-1.1b") return Shape{2048, 22, 32, 4, 64, 5632, 2048, 1e4f, 1e-5f};
   if (shape == "tiny") {
-    return arch == "qwen3" ? Shape{256, 2, 4, 2, 64, 768, 40960, 1e6f, 1e-6f}
-                           : Shape{256, 2, 8, 4, 32, 768, 2048, 1e4f, 1e-5f};
+    if (arch == "qwen3") return Shape{256, 2, 4, 2, 64, 768, 40960, 1e6f, 1e-6f};
+    if (arch == "qwen2") return Shape{256, 2, 4, 2, 64, 768, 32768, 1e6f, 1e-6f};
+    return Shape{256, 2, 8, 4, 32, 768, 2048, 1e4f, 1e-5f};
   }
-  return make_error("synth.bad_shape", "unknown shape '" + shape + "' (qwen3-0.6b, llama-1.1b, tiny)");
+  return make_error("synth.bad_shape",
+                    "unknown shape '" + shape + "' (qwen3-0.6b, qwen2.5-0.5b, llama-1.1b, tiny)");
 }
 
 // llama.cpp's LLAMA_FTYPE for a file whose 2-D weights are all `t`.
@@ -94,6 +97,15 @@ Bytes random_matrix(Rng& rng, TensorType type, int64_t n_in, int64_t n_out, floa
   return out;
 }
 
+Bytes random_f32_vector(Rng& rng, int64_t n, float stddev) {
+  Bytes out(size_t(n) * 4);
+  for (int64_t i = 0; i < n; ++i) {
+    const float x = rng.normal() * stddev;
+    std::memcpy(out.data() + 4 * i, &x, 4);
+  }
+  return out;
+}
+
 Bytes f32_vector(int64_t n, float value) {
   Bytes out(size_t(n) * 4);
   for (int64_t i = 0; i < n; ++i) std::memcpy(out.data() + 4 * i, &value, 4);
@@ -103,8 +115,8 @@ Bytes f32_vector(int64_t n, float value) {
 }  // namespace
 
 Status synthesize_model(const SynthOptions& o, const std::string& out_path) {
-  if (o.arch != "qwen3" && o.arch != "llama")
-    return make_error("synth.bad_arch", "arch must be qwen3 or llama");
+  if (o.arch != "qwen3" && o.arch != "qwen2" && o.arch != "llama")
+    return make_error("synth.bad_arch", "arch must be qwen3, qwen2 or llama");
   switch (o.type) {
     case TensorType::f32:
     case TensorType::f16:
@@ -182,6 +194,13 @@ Status synthesize_model(const SynthOptions& o, const std::string& out_path) {
                  random_matrix(rng, o.type, d, kvd, stddev));
     w.add_tensor(p + "attn_output.weight", o.type, {uint64_t(qd), uint64_t(d)},
                  random_matrix(rng, o.type, qd, d, stddev));
+    if (o.arch == "qwen2") {
+      // Qwen2's Q, K and V projections have biases (F32, as converters write them); large
+      // enough here that leaving them out changes every logit.
+      w.add_tensor(p + "attn_q.bias", TensorType::f32, {uint64_t(qd)}, random_f32_vector(rng, qd, 0.5f));
+      w.add_tensor(p + "attn_k.bias", TensorType::f32, {uint64_t(kvd)}, random_f32_vector(rng, kvd, 0.5f));
+      w.add_tensor(p + "attn_v.bias", TensorType::f32, {uint64_t(kvd)}, random_f32_vector(rng, kvd, 0.5f));
+    }
     if (o.arch == "qwen3") {
       w.add_tensor(p + "attn_q_norm.weight", TensorType::f32, {uint64_t(s.head_dim)},
                    f32_vector(s.head_dim, 1.0f));

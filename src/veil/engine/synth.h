@@ -12,8 +12,8 @@
 namespace veil::engine {
 
 struct SynthOptions {
-  std::string arch = "qwen3";  // qwen3 | llama
-  std::string shape = "tiny";  // qwen3-0.6b | llama-1.1b | tiny
+  std::string arch = "qwen3";  // qwen3 | qwen2 | llama
+  std::string shape = "tiny";  // qwen3-0.6b | qwen2.5-0.5b | llama-1.1b | tiny
   TensorType type = TensorType::q8_0;
   std::string vocab_path;  // GGUF whose tokenizer is copied
   uint64_t seed = 1;
