@@ -44,6 +44,9 @@ int complete_text(const CompleteOptions& o) {
       std::fflush(stdout);
     }
     if (ev.done) {
+      // The last event of an end-of-generation stop carries that token, which is not part of
+      // the completion (nor of completion_tokens).
+      if (ids.size() > size_t(ev.completion_tokens)) ids.resize(size_t(ev.completion_tokens));
       finish_reason = ev.finish_reason;
       prompt_tokens = ev.prompt_tokens;
       done.set_value();
