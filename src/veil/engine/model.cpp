@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -404,12 +405,15 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
   // One item is up to two query heads of a group with their shared K and V (read once for both).
   const int pairs = (group + 1) / 2;
   const int64_t work = int64_t(batch.size()) * hp.n_head_kv * pairs;
-  pool_.run([&](int w, int nw) {
+  // Items are claimed one at a time by whichever thread is free: in a prompt later tokens see more
+  // positions, and on a shared machine one core may be slowed, so fixed shares leave one thread
+  // waiting for the other.
+  std::atomic<int64_t> next_item{0};
+  pool_.run([&](int w, int) {
     float* sc = scores_.data() + size_t(w) * n_ctx * 4;
     uint16_t* q16 = q16_.data() + size_t(w) * 4 * size_t(hd);
-    // Items dealt out in turn: in a prompt, later tokens see more positions, so contiguous
-    // ranges would leave the first thread with the cheap half.
-    for (int64_t item = w; item < work; item += nw) {
+    for (int64_t item = next_item.fetch_add(1, std::memory_order_relaxed); item < work;
+         item = next_item.fetch_add(1, std::memory_order_relaxed)) {
       const int t = int(item / (int64_t(hp.n_head_kv) * pairs));
       const int kvh = int(item / pairs % hp.n_head_kv), h0 = kvh * group + int(item % pairs) * 2;
       const int nq = std::min(2, kvh * group + group - h0);
