@@ -214,54 +214,53 @@ void dequantize_interleaved_row(TensorType t, const uint8_t* data, int64_t n_in,
 
 namespace {
 
-void mul_rows_interleaved_k4(const MatmulArgs& m, int64_t r0, int64_t r1) {
-  const bool q5 = m.wtype == TensorType::q5_k;
-  const int64_t nb = m.n / kQKK;
-  const size_t bb = interleaved_block_bytes(m.wtype);
+// The walk the portable kernels share: each row of [r0, r1) against each token, the row's blocks
+// in order; block(blk, lane, act_block, acc) returns acc with the block (lane `lane` of its group's
+// block `blk`) added.
+template <typename ActBlock, typename Block>
+void for_each_row_block(const MatmulArgs& m, int64_t r0, int64_t r1, int64_t nb, size_t bb,
+                        const Block& block) {
   for (int64_t r = r0; r < r1; ++r) {
     const int l = int(r % kInterleaveRows);
     const uint8_t* group = m.w + size_t(r / kInterleaveRows) * size_t(nb) * bb;
     for (int t = 0; t < m.n_tok; ++t) {
-      const auto* a = reinterpret_cast<const BlockQ8_K*>(m.act + size_t(t) * m.act_row_bytes);
+      const auto* a = reinterpret_cast<const ActBlock*>(m.act + size_t(t) * m.act_row_bytes);
       float acc = 0.f;
-      for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t* blk = group + size_t(b) * bb;
-        int32_t sum = 0, mins = 0;
-        for (int j = 0; j < 8; ++j) {
-          int32_t sub = 0;
-          for (int e = 32 * j; e < 32 * j + 32; ++e) sub += q4k_quant(q5, blk, l, e) * a[b].qs[e];
-          sum += q4k_scale(blk, l, j) * sub;
-          mins += q4k_min(blk, l, j) * (a[b].bsums[2 * j] + a[b].bsums[2 * j + 1]);
-        }
-        acc = std::fma(float(sum), lane_f16(blk, l) * a[b].d, acc);
-        acc = std::fma(float(mins), -(lane_f16(blk + kKDmin, l) * a[b].d), acc);
-      }
+      for (int64_t b = 0; b < nb; ++b) acc = block(group + size_t(b) * bb, l, a[b], acc);
       m.y[size_t(t) * m.y_stride + size_t(r)] = acc;
     }
   }
 }
 
+void mul_rows_interleaved_k4(const MatmulArgs& m, int64_t r0, int64_t r1) {
+  const bool q5 = m.wtype == TensorType::q5_k;
+  for_each_row_block<BlockQ8_K>(m, r0, r1, m.n / kQKK, interleaved_block_bytes(m.wtype),
+                                [&](const uint8_t* blk, int l, const BlockQ8_K& a, float acc) {
+                                  int32_t sum = 0, mins = 0;
+                                  for (int j = 0; j < 8; ++j) {
+                                    int32_t sub = 0;
+                                    for (int e = 32 * j; e < 32 * j + 32; ++e)
+                                      sub += q4k_quant(q5, blk, l, e) * a.qs[e];
+                                    sum += q4k_scale(blk, l, j) * sub;
+                                    mins += q4k_min(blk, l, j) * (a.bsums[2 * j] + a.bsums[2 * j + 1]);
+                                  }
+                                  acc = std::fma(float(sum), lane_f16(blk, l) * a.d, acc);
+                                  return std::fma(float(mins), -(lane_f16(blk + kKDmin, l) * a.d), acc);
+                                });
+}
+
 void mul_rows_interleaved_q6_k(const MatmulArgs& m, int64_t r0, int64_t r1) {
-  const int64_t nb = m.n / kQKK;
-  for (int64_t r = r0; r < r1; ++r) {
-    const int l = int(r % kInterleaveRows);
-    const uint8_t* group = m.w + size_t(r / kInterleaveRows) * size_t(nb) * kQ6Block;
-    for (int t = 0; t < m.n_tok; ++t) {
-      const auto* a = reinterpret_cast<const BlockQ8_K*>(m.act + size_t(t) * m.act_row_bytes);
-      float acc = 0.f;
-      for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t* blk = group + size_t(b) * kQ6Block;
-        int32_t sum = 0;
-        for (int j = 0; j < 16; ++j) {
-          int32_t sub = 0;
-          for (int e = 16 * j; e < 16 * j + 16; ++e) sub += (q6k_quant(blk, l, e) - 32) * a[b].qs[e];
-          sum += q6k_scale(blk, l, j) * sub;
-        }
-        acc = std::fma(float(sum), lane_f16(blk, l) * a[b].d, acc);
-      }
-      m.y[size_t(t) * m.y_stride + size_t(r)] = acc;
-    }
-  }
+  for_each_row_block<BlockQ8_K>(m, r0, r1, m.n / kQKK, kQ6Block,
+                                [](const uint8_t* blk, int l, const BlockQ8_K& a, float acc) {
+                                  int32_t sum = 0;
+                                  for (int j = 0; j < 16; ++j) {
+                                    int32_t sub = 0;
+                                    for (int e = 16 * j; e < 16 * j + 16; ++e)
+                                      sub += (q6k_quant(blk, l, e) - 32) * a.qs[e];
+                                    sum += q6k_scale(blk, l, j) * sub;
+                                  }
+                                  return std::fma(float(sum), lane_f16(blk, l) * a.d, acc);
+                                });
 }
 
 }  // namespace
@@ -270,33 +269,23 @@ void mul_rows_interleaved_portable(const MatmulArgs& m, int64_t r0, int64_t r1) 
   if (m.wtype == TensorType::q6_k) return mul_rows_interleaved_q6_k(m, r0, r1);
   if (m.wtype == TensorType::q4_k || m.wtype == TensorType::q5_k) return mul_rows_interleaved_k4(m, r0, r1);
   const bool q4 = m.wtype == TensorType::q4_0;
-  const int64_t nb = m.n / kQK;
-  const size_t bb = interleaved_block_bytes(m.wtype);
-  for (int64_t r = r0; r < r1; ++r) {
-    const int l = int(r % kInterleaveRows);
-    const uint8_t* group = m.w + size_t(r / kInterleaveRows) * size_t(nb) * bb;
-    for (int t = 0; t < m.n_tok; ++t) {
-      const auto* a = reinterpret_cast<const BlockQ8_0*>(m.act + size_t(t) * m.act_row_bytes);
-      float acc = 0.f;
-      for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t* blk = group + size_t(b) * bb;
-        int32_t sum = 0;
-        if (q4) {
-          for (size_t j = 0; j < kQK / 2; ++j) {
-            const uint8_t q = blk[lane_byte(l, j)];
-            sum += (int32_t(q & 0x0F) - 8) * a[b].qs[j] + (int32_t(q >> 4) - 8) * a[b].qs[j + kQK / 2];
-          }
-        } else {
-          for (size_t j = 0; j < kQK; ++j) sum += (int32_t(blk[lane_byte(l, j)]) - 128) * a[b].qs[j];
-        }
-        uint16_t dh;
-        std::memcpy(&dh, blk + 2 * l, 2);
-        const float scale = f16_to_f32(dh) * f16_to_f32(a[b].d);
-        acc = std::fma(float(sum), scale, acc);
-      }
-      m.y[size_t(t) * m.y_stride + size_t(r)] = acc;
-    }
-  }
+  for_each_row_block<BlockQ8_0>(m, r0, r1, m.n / kQK, interleaved_block_bytes(m.wtype),
+                                [&](const uint8_t* blk, int l, const BlockQ8_0& a, float acc) {
+                                  int32_t sum = 0;
+                                  if (q4) {
+                                    for (size_t j = 0; j < kQK / 2; ++j) {
+                                      const uint8_t q = blk[lane_byte(l, j)];
+                                      sum += (int32_t(q & 0x0F) - 8) * a.qs[j] +
+                                             (int32_t(q >> 4) - 8) * a.qs[j + kQK / 2];
+                                    }
+                                  } else {
+                                    for (size_t j = 0; j < kQK; ++j)
+                                      sum += (int32_t(blk[lane_byte(l, j)]) - 128) * a.qs[j];
+                                  }
+                                  uint16_t dh;
+                                  std::memcpy(&dh, blk + 2 * l, 2);
+                                  return std::fma(float(sum), f16_to_f32(dh) * f16_to_f32(a.d), acc);
+                                });
 }
 
 }  // namespace veil::engine
