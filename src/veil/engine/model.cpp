@@ -407,7 +407,8 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
   const int64_t work = int64_t(batch.size()) * hp.n_head_kv * pairs;
   // Items are claimed one at a time by whichever thread is free: in a prompt later tokens see more
   // positions, and on a shared machine one core may be slowed, so fixed shares leave one thread
-  // waiting for the other.
+  // waiting for the other. (Not one pool part per item: the scratch below is per part, sized per
+  // thread, so items are claimed inside each thread's part.)
   std::atomic<int64_t> next_item{0};
   pool_.run([&](int w, int) {
     float* sc = scores_.data() + size_t(w) * n_ctx * 4;

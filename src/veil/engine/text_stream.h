@@ -32,7 +32,9 @@ size_t utf8_complete_prefix(std::string_view s);
 
 // s with every maximal ill-formed subsequence (Unicode §3.9: overlong forms, surrogates, code
 // points past U+10FFFF, stray continuation bytes, truncated sequences) replaced by U+FFFD, as
-// llama-server replaces them when it writes JSON.
+// llama-server replaces them when it writes JSON. (unicode.h's utf8_to_code_points follows
+// llama.cpp's tokenizer instead, which lets overlong forms and surrogates through: fine for
+// splitting text into symbols, not for text a client must be able to parse.)
 std::string utf8_valid_or_replaced(std::string_view s);
 
 }  // namespace veil::engine
