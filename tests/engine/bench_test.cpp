@@ -22,15 +22,17 @@ TEST(Bench, CtxSizesTheKvCacheAndMustHoldTheRun) {
   EXPECT_GT(tight->pp_tps, 0);
   EXPECT_GT(tight->tg_tps, 0);
   EXPECT_GT(tight->aggregate_tps, 0);
+  EXPECT_GT(tight->tg_depth_tps, 0);
+  EXPECT_GT(tight->aggregate_depth_tps, 0);
 
   o.ctx = 256;
   auto wide = run_bench(path, o);
   ASSERT_TRUE(wide.ok()) << wide.error().message;
-  // The cache's size grows with the positions it holds: 256 against the run's 8 + 2 * 4 + 2.
-  EXPECT_EQ(wide->kv_bytes_per_sequence * 18, tight->kv_bytes_per_sequence * 256);
+  // The cache's size grows with the positions it holds: 256 against the run's 8 + 4.
+  EXPECT_EQ(wide->kv_bytes_per_sequence * 12, tight->kv_bytes_per_sequence * 256);
   EXPECT_GT(wide->tg_tps, 0);
 
-  o.ctx = 17;  // one position short
+  o.ctx = 11;  // one position short
   auto short_ctx = run_bench(path, o);
   ASSERT_FALSE(short_ctx.ok());
   EXPECT_EQ(short_ctx.error().code, "bench.bad_options");

@@ -100,7 +100,8 @@ int model_command(int argc, char** argv) {
   bench_cmd->add_option("file", bench_path, "GGUF file")->required();
   bench_cmd->add_option("--threads", bo.threads, "threads (0 = all cores)");
   bench_cmd->add_option("--prompt", bo.prompt, "prompt tokens");
-  bench_cmd->add_option("--gen", bo.gen, "generated tokens");
+  bench_cmd->add_option("--gen", bo.gen,
+                        "generated tokens (measured from position 0, then after the prompt)");
   bench_cmd->add_option("--sequences", bo.sequences, "concurrent sequences");
   bench_cmd->add_flag("--kv-f32", bo.kv_f32, "F32 KV cache (default F16)");
   bench_cmd->add_option("--ctx", bo.ctx, "KV cache positions per sequence (default: what the run needs)");
@@ -174,21 +175,31 @@ int model_command(int argc, char** argv) {
     }
     if (bench_json) {
       std::printf(
-          "{\"pp_tps\":%.3f,\"tg_tps\":%.3f,\"aggregate_tps\":%.3f,\"peak_rss_mb\":%.1f,\"threads\":%d,\"prompt\":%d,"
+          "{\"pp_tps\":%.3f,\"tg_tps\":%.3f,\"aggregate_tps\":%.3f,\"tg_depth_tps\":%.3f,"
+          "\"aggregate_depth_tps\":%.3f,\"peak_rss_mb\":%.1f,\"threads\":%d,\"prompt\":%d,"
           "\"gen\":%d,\"sequences\":%d,\"weight_bytes\":%llu,\"kv_bytes_per_sequence\":%llu,\"isa\":\"%s\","
-          "\"pp_cpu_share\":%.3f,\"tg_cpu_share\":%.3f,\"aggregate_cpu_share\":%.3f}\n",
-          r->pp_tps, r->tg_tps, r->aggregate_tps, r->peak_rss_mb, bo.threads, bo.prompt, bo.gen, bo.sequences,
-          static_cast<unsigned long long>(r->weight_bytes), static_cast<unsigned long long>(r->kv_bytes_per_sequence),
-          r->isa.c_str(), r->pp_cpu_share, r->tg_cpu_share, r->aggregate_cpu_share);
+          "\"pp_cpu_share\":%.3f,\"tg_cpu_share\":%.3f,\"aggregate_cpu_share\":%.3f,\"tg_depth_cpu_share\":%."
+          "3f,"
+          "\"aggregate_depth_cpu_share\":%.3f}\n",
+          r->pp_tps, r->tg_tps, r->aggregate_tps, r->tg_depth_tps, r->aggregate_depth_tps, r->peak_rss_mb,
+          bo.threads, bo.prompt, bo.gen, bo.sequences, static_cast<unsigned long long>(r->weight_bytes),
+          static_cast<unsigned long long>(r->kv_bytes_per_sequence), r->isa.c_str(), r->pp_cpu_share,
+          r->tg_cpu_share, r->aggregate_cpu_share, r->tg_depth_cpu_share, r->aggregate_depth_cpu_share);
     } else {
       std::printf("prompt processing: %10.2f tokens/s (%d tokens; got %.0f%% of the cores)\n", r->pp_tps, bo.prompt,
                   100 * r->pp_cpu_share);
-      std::printf("generation:        %10.2f tokens/s (1 sequence, %d tokens; got %.0f%% of the cores)\n", r->tg_tps,
-                  bo.gen, 100 * r->tg_cpu_share);
-      if (bo.sequences > 1) {
-        std::printf("aggregate:         %10.2f tokens/s (%d sequences; got %.0f%% of the cores)\n", r->aggregate_tps,
-                    bo.sequences, 100 * r->aggregate_cpu_share);
-      }
+      auto generation = [&](const char* depth, double tg, double tg_share, double agg, double agg_share) {
+        std::printf("generation %-8s %10.2f tokens/s (1 sequence, %d tokens; got %.0f%% of the cores)\n",
+                    depth, tg, bo.gen, 100 * tg_share);
+        if (bo.sequences > 1) {
+          std::printf("aggregate %-9s %10.2f tokens/s (%d sequences, %.2fx one; got %.0f%% of the cores)\n",
+                      depth, agg, bo.sequences, agg / tg, 100 * agg_share);
+        }
+      };
+      const std::string after = "@ d" + std::to_string(bo.prompt) + ":";
+      generation("@ d0:", r->tg_tps, r->tg_cpu_share, r->aggregate_tps, r->aggregate_cpu_share);
+      generation(after.c_str(), r->tg_depth_tps, r->tg_depth_cpu_share, r->aggregate_depth_tps,
+                 r->aggregate_depth_cpu_share);
       std::printf("peak RSS:          %10.1f MB; KV cache per sequence %.1f MB; weights read per token %.1f MB; isa %s\n",
                   r->peak_rss_mb, double(r->kv_bytes_per_sequence) / 1e6, double(r->weight_bytes) / 1e6, r->isa.c_str());
     }

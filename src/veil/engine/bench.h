@@ -15,22 +15,29 @@ struct BenchOptions {
   int gen = 128;
   int sequences = 1;
   bool kv_f32 = false;
-  // KV cache positions per sequence; 0 = just what the run needs (prompt + 2 * gen + 2). A node
+  // KV cache positions per sequence; 0 = just what the run needs (prompt + gen). A node
   // sizes its cache for its whole context (4096 by default), and V^T rows are that far apart.
   int ctx = 0;
 };
 
+// Generation is measured twice, as llama-bench's tg tests name it: from an empty cache ("tg128",
+// positions 0..gen-1) and after the prompt ("tg128 @ d512", positions prompt..prompt+gen-1). At
+// depth each step also reads every sequence's K and V: at 8 sequences of 512+ positions on the
+// Qwen3-0.6B shape that is ~0.53 GB a step, about as much as the weights.
 struct BenchResult {
   double pp_tps = 0;         // prompt tokens per second (one sequence, 512-token steps)
-  double tg_tps = 0;         // generated tokens per second, one sequence
-  double aggregate_tps = 0;  // generated tokens per second summed over `sequences` sequences
+  double tg_tps = 0;         // generated tokens per second, one sequence, from position 0
+  double aggregate_tps = 0;  // generated tokens per second summed over `sequences` sequences, from 0
+  double tg_depth_tps = 0;   // one sequence after its prompt
+  double aggregate_depth_tps = 0;  // `sequences` sequences, each after its own prompt
   double peak_rss_mb = 0;
   uint64_t weight_bytes = 0;           // matrix bytes read per decode step
   uint64_t kv_bytes_per_sequence = 0;  // of the KV cache the run used (see BenchOptions::ctx)
   std::string isa;
   // Share of `threads` cores the process actually got during each phase (CPU time / (wall x
   // threads)); below 1 when other processes compete for the cores.
-  double pp_cpu_share = 0, tg_cpu_share = 0, aggregate_cpu_share = 0;
+  double pp_cpu_share = 0, tg_cpu_share = 0, aggregate_cpu_share = 0, tg_depth_cpu_share = 0,
+         aggregate_depth_cpu_share = 0;
 };
 
 Result<BenchResult> run_bench(const std::string& gguf_path, const BenchOptions& options);
