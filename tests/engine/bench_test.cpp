@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support/shared_data.h"
+#include "veil/engine/kernels.h"
 
 namespace veil::engine {
 namespace {
@@ -28,8 +29,10 @@ TEST(Bench, CtxSizesTheKvCacheAndMustHoldTheRun) {
   o.ctx = 256;
   auto wide = run_bench(path, o);
   ASSERT_TRUE(wide.ok()) << wide.error().message;
-  // The cache's size grows with the positions it holds: 256 against the run's 8 + 4.
-  EXPECT_EQ(wide->kv_bytes_per_sequence * 12, tight->kv_bytes_per_sequence * 256);
+  // The cache's size grows with the positions it holds, in whole V tiles (kVTile): 256 against
+  // the run's 8 + 4, which take one tile.
+  static_assert(kVTile == 64);
+  EXPECT_EQ(wide->kv_bytes_per_sequence * 64, tight->kv_bytes_per_sequence * 256);
   EXPECT_GT(wide->tg_tps, 0);
 
   o.ctx = 11;  // one position short

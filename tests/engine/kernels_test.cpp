@@ -293,7 +293,7 @@ TEST(Kernels, GgmlOrderKernelsAgreeBitForBitAcrossIsas) {
   // Value sums as dot products of V^T rows with the probabilities: on every ISA, equal bit for bit
   // to ggml's V^T x P product written out below with loops over the position-major V (the
   // engine's earlier layout), and close to the plain sum.
-  for (int n_pos : {5, 16, 40, 64, 100, 130, 600}) {
+  for (int n_pos : {5, 16, 40, 64, 100, 130, 191, 600}) {
     for (int hd : {8, 32, 128}) {
       auto v = randn(n_pos * hd, rng);  // position-major: v[p * hd + d]
       std::vector<uint16_t> vh(v.size());
@@ -364,6 +364,31 @@ TEST(Kernels, GgmlOrderKernelsAgreeBitForBitAcrossIsas) {
                 EXPECT_NEAR(o32[size_t(i * hd + d)], plain, 1e-4);
               }
             }
+            // The same sums over the cache's tiled V, with NaN in the positions past n_pos (which
+            // must stay out of the sums): the same bits.
+            const size_t tiles = (size_t(n_pos) + kVTile - 1) / kVTile;
+            std::vector<float> vtile(tiles * kVTile * size_t(hd), std::nanf(""));
+            std::vector<uint16_t> vtileh(vtile.size(), 0x7e00);
+            for (int p = 0; p < n_pos; ++p)
+              for (int d = 0; d < hd; ++d) {
+                const size_t at =
+                    size_t(p / kVTile) * kVTile * size_t(hd) + size_t(d) * kVTile + size_t(p % kVTile);
+                vtile[at] = v[size_t(p * hd + d)];
+                vtileh[at] = vh[size_t(p * hd + d)];
+              }
+            std::vector<float> t16(2 * size_t(hd), -1.f), t32(2 * size_t(hd), -1.f);
+            k.value_sums_ggml_f16(probh.data(), nq, size_t(n_pos), vtileh.data(), hd, n_pos, batch,
+                                  t16.data(), size_t(hd));
+            k.value_sums_ggml_f32(prob.data(), nq, size_t(n_pos), vtile.data(), hd, n_pos, batch, t32.data(),
+                                  size_t(hd));
+            for (int i = 0; i < nq; ++i)
+              for (int d = 0; d < hd; ++d) {
+                const size_t at = size_t(i * hd + d);
+                ASSERT_EQ(t16[at], o16[at]) << "tiled " << isa_name(isa) << " n_pos " << n_pos << " hd " << hd
+                                            << " batch " << batch << " head " << i << " dim " << d;
+                ASSERT_EQ(t32[at], o32[at]) << "tiled " << isa_name(isa) << " n_pos " << n_pos << " hd " << hd
+                                            << " batch " << batch << " head " << i << " dim " << d;
+              }
           }
         }
       }

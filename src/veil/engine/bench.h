@@ -16,7 +16,7 @@ struct BenchOptions {
   int sequences = 1;
   bool kv_f32 = false;
   // KV cache positions per sequence; 0 = just what the run needs (prompt + gen). A node
-  // sizes its cache for its whole context (4096 by default), and V^T rows are that far apart.
+  // sizes its cache for its whole context (4096 by default).
   int ctx = 0;
 };
 

@@ -51,6 +51,10 @@ struct MatmulArgs {
   bool interleaved = false;
 };
 
+// The KV cache keeps V per head in tiles of kVTile positions, each laid out [dim][kVTile]:
+// value d of position p at (p / kVTile) * kVTile * head_dim + d * kVTile + p % kVTile.
+constexpr int kVTile = 64;
+
 struct KernelTable {
   void (*mul_rows)(const MatmulArgs&, int64_t r0, int64_t r1);
   // True when mul_rows has a fast kernel for interleaved weights (AVX-512 VNNI); the
@@ -75,13 +79,22 @@ struct KernelTable {
   // nq (1 or 2) dot products against the same rows, in ggml's order: out[i * out_stride + r] =
   // dot(q + i * q_stride, rows + r * row_stride) * scale over n elements, for r < n_rows; mx[i]
   // the largest of row i. batch: tinyBLAS order (n % 16 == 0, or any n with pad16), else
-  // ggml_vec_dot. Attention's scores (rows = K positions) and value sums (rows = V^T dims).
+  // ggml_vec_dot. Attention's scores (rows = K positions); over V^T rows with pad16, the value
+  // sums llama.cpp computes (the tests' reference for value_sums_ggml_*).
   void (*dot_rows_ggml_f32)(const float* q, int nq, size_t q_stride, const float* rows, size_t row_stride,
                             int n_rows, int n, bool batch, bool pad16, float scale, float* out,
                             size_t out_stride, float* mx);
   void (*dot_rows_ggml_f16)(const uint16_t* q, int nq, size_t q_stride, const uint16_t* rows,
                             size_t row_stride, int n_rows, int n, bool batch, bool pad16, float scale,
                             float* out, size_t out_stride, float* mx);
+  // Attention's value sums over one head's tiled V (kVTile): out[i * out_stride + d] = sum over
+  // p < n_pos of prob_i[p] * V(p, d) for d < hd, nq (1 or 2) probability rows p_stride apart, the
+  // same bits as dot_rows_ggml over V^T rows (llama.cpp's V^T x P): batch = tinyBLAS order with
+  // lanes past n_pos untouched, else ggml_vec_dot's.
+  void (*value_sums_ggml_f32)(const float* prob, int nq, size_t p_stride, const float* v, int hd, int n_pos,
+                              bool batch, float* out, size_t out_stride);
+  void (*value_sums_ggml_f16)(const uint16_t* prob, int nq, size_t p_stride, const uint16_t* v, int hd,
+                              int n_pos, bool batch, float* out, size_t out_stride);
 };
 
 const KernelTable& kernels(Isa);

@@ -257,10 +257,15 @@ void Model::interleave_weights() {
 }
 
 KvCache::KvCache(const HParams& hp, const KvCacheOptions& o)
-    : n_slots_(o.n_slots), n_ctx_(o.n_ctx), n_kv_(hp.n_head_kv), f32_(o.f32), head_dim_(size_t(hp.head_dim)) {
+    : n_slots_(o.n_slots),
+      n_ctx_(o.n_ctx),
+      n_kv_(hp.n_head_kv),
+      f32_(o.f32),
+      head_dim_(size_t(hp.head_dim)),
+      ctx_stride_((size_t(o.n_ctx) + kVTile - 1) / kVTile * kVTile) {
   const size_t elem = f32_ ? 4 : 2, row = size_t(n_kv_) * head_dim_;
-  bytes_per_slot_ = 2 * size_t(hp.n_layer) * size_t(n_ctx_) * row * elem;
-  size_t total = size_t(hp.n_layer) * size_t(n_slots_) * size_t(n_ctx_) * row * elem;
+  bytes_per_slot_ = 2 * size_t(hp.n_layer) * ctx_stride_ * row * elem;
+  size_t total = size_t(hp.n_layer) * size_t(n_slots_) * ctx_stride_ * row * elem;
   k_.reset(new uint8_t[total]);
   v_.reset(new uint8_t[total]);
 }
@@ -445,9 +450,8 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
             } else {
               vs = std::exp(s - M);
             }
-            const uint16_t* vc = V + size_t(p);  // V^T: dimension j at vc[j * n_ctx]
             for (int j = 0; j < hd; ++j)
-              acc[j] = f32_to_f16(f16_to_f32(acc[j]) + f16_to_f32(vc[size_t(j) * n_ctx]) * vs);
+              acc[j] = f32_to_f16(f16_to_f32(acc[j]) + f16_to_f32(V[cache_.v_at(p, j)]) * vs);
             S = S * ms + vs;
           }
           float inv = 1.0f / S;
@@ -481,16 +485,13 @@ void Forward::attention(std::span<const BatchToken> batch, int layer) {
         for (int p = 0; p < n_pos; ++p) row[p] *= inv;
         if (f16) kt_.to_f16_row(row, p16 + size_t(i) * size_t(n_pos), n_pos);
       }
-      // Value sums: each output dimension is the dot product of a V^T row with the probabilities.
-      float unused[2];
+      // Value sums over the head's tiled V, added as llama.cpp's V^T x P product adds them.
       if (f16) {
-        const auto* Vt = static_cast<const uint16_t*>(cache_.v()) + kv_off;
-        kt_.dot_rows_ggml_f16(p16, nq, size_t(n_pos), Vt, n_ctx, hd, n_pos, batch_order, true, 1.0f, out,
-                              size_t(hd), unused);
+        const auto* V = static_cast<const uint16_t*>(cache_.v()) + kv_off;
+        kt_.value_sums_ggml_f16(p16, nq, size_t(n_pos), V, hd, n_pos, batch_order, out, size_t(hd));
       } else {
-        const auto* Vt = static_cast<const float*>(cache_.v()) + kv_off;
-        kt_.dot_rows_ggml_f32(sc, nq, n_ctx, Vt, n_ctx, hd, n_pos, batch_order, true, 1.0f, out, size_t(hd),
-                              unused);
+        const auto* V = static_cast<const float*>(cache_.v()) + kv_off;
+        kt_.value_sums_ggml_f32(sc, nq, n_ctx, V, hd, n_pos, batch_order, out, size_t(hd));
       }
     }
   });
@@ -517,7 +518,7 @@ Status Forward::run(std::span<const BatchToken> batch, float* logits, float* hid
     }
   }
   const int d = hp.n_embd, hd = hp.head_dim, ff = hp.n_ff;
-  const size_t qd = size_t(hp.n_head) * hd, kvd = size_t(hp.n_head_kv) * hd, n_ctx = size_t(cache_.n_ctx());
+  const size_t qd = size_t(hp.n_head) * hd, kvd = size_t(hp.n_head_kv) * hd;
   const int half = hp.n_rot / 2;
 
   // Embeddings and the rope angles of each token.
@@ -560,21 +561,20 @@ Status Forward::run(std::span<const BatchToken> batch, float* logits, float* hid
         rope_apply(kh, cs, sn, hp.n_rot, hd, hp.rope);
       }
       for (int h = 0; h < hp.n_head_kv; ++h) {
-        // K's row of this position, and V's column of it in the head's V^T (see KvCache::offset).
-        const size_t off = cache_.offset(il, bt.slot, h, bt.pos),
-                     vt = cache_.offset(il, bt.slot, h, 0) + size_t(bt.pos);
+        // K's row of this position, and its values in the head's tiled V (see KvCache::offset).
+        const size_t off = cache_.offset(il, bt.slot, h, bt.pos), vh = cache_.offset(il, bt.slot, h, 0);
         const float* kr = k_.data() + size_t(t) * kvd + size_t(h) * hd;
         const float* vr = v_.data() + size_t(t) * kvd + size_t(h) * hd;
         if (cache_.is_f32()) {
           std::memcpy(static_cast<float*>(cache_.k()) + off, kr, size_t(hd) * 4);
-          float* vc = static_cast<float*>(cache_.v()) + vt;
-          for (int i = 0; i < hd; ++i) vc[size_t(i) * n_ctx] = vr[i];
+          float* vc = static_cast<float*>(cache_.v()) + vh;
+          for (int i = 0; i < hd; ++i) vc[cache_.v_at(bt.pos, i)] = vr[i];
         } else {
           uint16_t* kc = static_cast<uint16_t*>(cache_.k()) + off;
-          uint16_t* vc = static_cast<uint16_t*>(cache_.v()) + vt;
+          uint16_t* vc = static_cast<uint16_t*>(cache_.v()) + vh;
           for (int i = 0; i < hd; ++i) {
             kc[i] = f32_to_f16(kr[i]);
-            vc[size_t(i) * n_ctx] = f32_to_f16(vr[i]);
+            vc[cache_.v_at(bt.pos, i)] = f32_to_f16(vr[i]);
           }
         }
       }

@@ -117,15 +117,20 @@ class KvCache {
   size_t bytes_per_slot() const { return bytes_per_slot_; }
   // Element offset of K's head_dim values of (layer, slot, kv head, pos). One head's positions
   // are contiguous, so attention streams them in order (rows n_head_kv * head_dim apart would
-  // put two positions in a 4 KiB page, where hardware prefetchers stop). V keeps the same
-  // region per head transposed, as llama.cpp keeps it: value d of position p at
-  // offset(layer, slot, kv_head, 0) + d * n_ctx + p, so each dimension's sum over positions is
-  // one contiguous dot product.
+  // put two positions in a 4 KiB page, where hardware prefetchers stop). V keeps the same region
+  // per head (offset(layer, slot, kv_head, 0)) in tiles of kVTile positions laid out
+  // [dim][kVTile] (kernels.h; v_at), so each dimension's sum over a tile is one contiguous run
+  // and a tile is one block of memory that is committed only when its positions are written.
   size_t offset(int layer, int slot, int kv_head, int pos) const {
     return (((size_t(layer) * size_t(n_slots_) + size_t(slot)) * size_t(n_kv_) + size_t(kv_head)) *
-                size_t(n_ctx_) +
+                ctx_stride_ +
             size_t(pos)) *
            head_dim_;
+  }
+  // Element offset of value d of position pos within a head's V region.
+  size_t v_at(int pos, int d) const {
+    return size_t(pos / kVTile) * size_t(kVTile) * head_dim_ + size_t(d) * size_t(kVTile) +
+           size_t(pos % kVTile);
   }
   void* k() { return k_.get(); }
   void* v() { return v_.get(); }
@@ -134,9 +139,9 @@ class KvCache {
   int n_slots_, n_ctx_, n_kv_;
   bool f32_;
   size_t head_dim_, bytes_per_slot_;
-  // Left uninitialised: pages are committed only as they are written. K grows with the positions
-  // used; V^T's first position touches one page per dimension row (rows n_ctx * 2 bytes apart),
-  // so a slot's V commits in steps of 2048 positions per row (F16) rather than one.
+  size_t ctx_stride_;  // n_ctx rounded up to whole V tiles
+  // Left uninitialised: pages are committed only as they are written, so K and V grow with the
+  // positions used (V a tile, 16 KiB for head_dim 128 in F16, at a time).
   std::unique_ptr<uint8_t[]> k_, v_;
 };
 
