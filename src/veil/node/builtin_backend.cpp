@@ -388,6 +388,11 @@ Result<BuiltinBackendSetup> make_builtin_backend(const NodeOptions& o) {
   if (!o.chat_template.empty()) eo.chat_template_override = o.chat_template;
   log::info("loading model and measuring its SHA-256");
   VEIL_ASSIGN_OR_RETURN(auto eng, engine::Engine::load(o.model_file, eo));
+  // The memory bound an operator sizes the machine by: the weights, plus at most this much KV
+  // cache per sequence (committed as positions are used).
+  log::info("model loaded: {:.1f} MB file; {} sequences of {} positions, KV cache up to {:.1f} MB each",
+            double(eng->info().file_bytes) / 1e6, std::max(1, eo.max_sequences), eng->info().n_ctx,
+            double(eng->kv_bytes_per_sequence()) / 1e6);
   BuiltinBackendSetup setup;
   setup.served_model_name = o.served_model_name;
   if (setup.served_model_name.empty()) setup.served_model_name = std::filesystem::path(o.model_file).stem().string();
