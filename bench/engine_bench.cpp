@@ -103,16 +103,8 @@ int main(int argc, char** argv) {
                 r->tg_depth_tps, r->aggregate_depth_tps, r->aggregate_depth_tps / r->tg_depth_tps, limit,
                 100.0 * r->tg_tps / limit, r->peak_rss_mb);
     std::printf(
-        "  json "
-        "{\"model\":\"%s\",\"pp_tps\":%.2f,\"tg_tps\":%.2f,\"aggregate_tps\":%.2f,\"tg_depth_tps\":%.2f,"
-        "\"aggregate_depth_tps\":%.2f,\"prompt\":%d,\"gen\":%d,\"sequences\":8,\"threads\":%d,"
-        "\"weight_bytes\":%llu,\"bandwidth_gbps\":%.2f,\"tg_fraction_of_bandwidth_limit\":%.3f,"
-        "\"peak_rss_mb\":%.0f,\"isa\":\"%s\",\"pp_cpu_share\":%.3f,\"tg_cpu_share\":%.3f,"
-        "\"aggregate_cpu_share\":%.3f,\"tg_depth_cpu_share\":%.3f,\"aggregate_depth_cpu_share\":%.3f}\n",
-        it.label.c_str(), r->pp_tps, r->tg_tps, r->aggregate_tps, r->tg_depth_tps, r->aggregate_depth_tps,
-        prompt, gen, threads, static_cast<unsigned long long>(r->weight_bytes), bw, r->tg_tps / limit,
-        r->peak_rss_mb, r->isa.c_str(), r->pp_cpu_share, r->tg_cpu_share, r->aggregate_cpu_share,
-        r->tg_depth_cpu_share, r->aggregate_depth_cpu_share);
+        "  json {\"model\":\"%s\",%s,\"bandwidth_gbps\":%.2f,\"tg_fraction_of_bandwidth_limit\":%.3f}\n",
+        it.label.c_str(), bench_json_fields(*r, o).c_str(), bw, r->tg_tps / limit);
     const double least_share = std::min(
         {r->tg_cpu_share, r->aggregate_cpu_share, r->tg_depth_cpu_share, r->aggregate_depth_cpu_share});
     if (least_share < 0.9) {

@@ -174,17 +174,7 @@ int model_command(int argc, char** argv) {
       return 1;
     }
     if (bench_json) {
-      std::printf(
-          "{\"pp_tps\":%.3f,\"tg_tps\":%.3f,\"aggregate_tps\":%.3f,\"tg_depth_tps\":%.3f,"
-          "\"aggregate_depth_tps\":%.3f,\"peak_rss_mb\":%.1f,\"threads\":%d,\"prompt\":%d,"
-          "\"gen\":%d,\"sequences\":%d,\"weight_bytes\":%llu,\"kv_bytes_per_sequence\":%llu,\"isa\":\"%s\","
-          "\"pp_cpu_share\":%.3f,\"tg_cpu_share\":%.3f,\"aggregate_cpu_share\":%.3f,\"tg_depth_cpu_share\":%."
-          "3f,"
-          "\"aggregate_depth_cpu_share\":%.3f}\n",
-          r->pp_tps, r->tg_tps, r->aggregate_tps, r->tg_depth_tps, r->aggregate_depth_tps, r->peak_rss_mb,
-          bo.threads, bo.prompt, bo.gen, bo.sequences, static_cast<unsigned long long>(r->weight_bytes),
-          static_cast<unsigned long long>(r->kv_bytes_per_sequence), r->isa.c_str(), r->pp_cpu_share,
-          r->tg_cpu_share, r->aggregate_cpu_share, r->tg_depth_cpu_share, r->aggregate_depth_cpu_share);
+      std::printf("{%s}\n", engine::bench_json_fields(*r, bo).c_str());
     } else {
       std::printf("prompt processing: %10.2f tokens/s (%d tokens; got %.0f%% of the cores)\n", r->pp_tps, bo.prompt,
                   100 * r->pp_cpu_share);

@@ -206,4 +206,19 @@ Result<BenchResult> run_bench(const std::string& path, const BenchOptions& o) {
   return r;
 }
 
+std::string bench_json_fields(const BenchResult& r, const BenchOptions& o) {
+  char buf[1024];
+  std::snprintf(buf, sizeof buf,
+                "\"pp_tps\":%.3f,\"tg_tps\":%.3f,\"aggregate_tps\":%.3f,\"tg_depth_tps\":%.3f,"
+                "\"aggregate_depth_tps\":%.3f,\"peak_rss_mb\":%.1f,\"threads\":%d,\"prompt\":%d,\"gen\":%d,"
+                "\"sequences\":%d,\"weight_bytes\":%llu,\"kv_bytes_per_sequence\":%llu,\"isa\":\"%s\","
+                "\"pp_cpu_share\":%.3f,\"tg_cpu_share\":%.3f,\"aggregate_cpu_share\":%.3f,"
+                "\"tg_depth_cpu_share\":%.3f,\"aggregate_depth_cpu_share\":%.3f",
+                r.pp_tps, r.tg_tps, r.aggregate_tps, r.tg_depth_tps, r.aggregate_depth_tps, r.peak_rss_mb,
+                o.threads, o.prompt, o.gen, o.sequences, static_cast<unsigned long long>(r.weight_bytes),
+                static_cast<unsigned long long>(r.kv_bytes_per_sequence), r.isa.c_str(), r.pp_cpu_share,
+                r.tg_cpu_share, r.aggregate_cpu_share, r.tg_depth_cpu_share, r.aggregate_depth_cpu_share);
+  return buf;
+}
+
 }  // namespace veil::engine

@@ -42,6 +42,10 @@ struct BenchResult {
 
 Result<BenchResult> run_bench(const std::string& gguf_path, const BenchOptions& options);
 
+// The result and the options it ran with as JSON object members (no braces), the keys
+// `veil model bench --json` and bench_engine print.
+std::string bench_json_fields(const BenchResult& r, const BenchOptions& o);
+
 // Reads a buffer far larger than the caches with `threads` threads; GB/s (1e9 bytes/s).
 double measure_read_bandwidth_gbps(int threads, size_t bytes = size_t(1) << 30);
 
